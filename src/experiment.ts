@@ -1,0 +1,42 @@
+/**
+ * What an experiment is (DESIGN.md §8): data plus a small function. Each experiment
+ * declares its id, title, the paper figure/table it reproduces, its parameter grid (a
+ * smaller one for --quick), the columns and precision of its CSV, how to run one
+ * parameter point, and how to plot its rows beside the paper's values.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { Row } from './report/csv.js';
+import type { RunConfig } from './run-config.js';
+
+export type ParamValue = string | number | boolean;
+export type Point = Record<string, ParamValue>;
+
+export interface PointContext {
+  /** Effective configuration (machine preset + --set overrides). */
+  config: RunConfig;
+  /** This point's seed, derived from (experiment, point, --seed). */
+  seed: number;
+  quick: boolean;
+}
+
+export interface Experiment {
+  id: string;
+  title: string;
+  /** The paper figure/table/section it reproduces, or what it extends. */
+  reproduces: string;
+  /** One-paragraph description for `list` and the README. */
+  description: string;
+  /** Parameter points, in output order. */
+  grid(quick: boolean): Point[];
+  columns: readonly string[];
+  /** Decimal places per numeric column (0 when absent). */
+  precision: Readonly<Record<string, number>>;
+  /** Runs one point; returns its CSV rows. Must be a pure function of (point, config, seed). */
+  run(point: Point, ctx: PointContext): Row[];
+  /** The chart of the experiment's rows (model beside paper where the paper has data). */
+  plot(rows: Row[], ctx: { config: RunConfig; machine: string }): TopLevelSpec;
+  /** Extra facts for ID.meta.json (e.g. the baseline a percentage is relative to). */
+  meta?(ctx: { config: RunConfig }): Record<string, unknown>;
+  /** Lines of Markdown comparing rows with the paper, for results/summary.md. */
+  summarize?(rows: Row[]): string[];
+}
