@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * The command line. Exit codes: 0 ok, 1 a run failed, 2 bad usage or input.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { experimentIds, experiments } from '../experiments/index.js';
+import { cacheCommand } from './commands/cache.js';
+import { InputError } from './errors.js';
+import { loadPreset, presetNames } from './hw/machine-config.js';
+import { writeFileAtomic } from './report/files.js';
+import { buildRunConfig } from './run-config.js';
+import { runExperiment, summaryMarkdown, type ExperimentResult, type RunOptions } from './run-experiment.js';
+import { toolVersion } from './version.js';
+
+function parseSeed(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) {
+    throw new InvalidArgumentError(`expected an integer from 0 to ${0xffffffff}`);
+  }
+  return Number(value);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface CommonOptions {
+  out: string;
+  seed: number;
+  machine: string;
+  set: string[];
+  quick: boolean;
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--out <dir>', 'output directory', 'results')
+    .addOption(new Option('--seed <n>', 'random seed (each point derives its own from it)').default(1).argParser(parseSeed))
+    .option('--machine <name>', 'machine preset (see `flexsc-sim machines`)', 'nehalem-2010')
+    .option('--set <path=value>', 'override a configuration leaf, e.g. hw.l1d.sizeKiB=64 (repeatable)', collect, [])
+    .option('--quick', 'reduced grids and shorter runs (smoke tests, CI)', false);
+}
+
+function runOptions(o: CommonOptions): RunOptions {
+  // Validate machine and overrides before any work starts.
+  buildRunConfig(o.machine, o.set);
+  return { out: o.out, seed: o.seed, machine: o.machine, overrides: o.set, quick: o.quick };
+}
+
+function progress(id: string): RunOptions['onPoint'] {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total) => {
+    process.stderr.write(`\r${id}: ${done}/${total} points`);
+    if (done === total) process.stderr.write('\n');
+  };
+}
+
+export function buildProgram(write: (s: string) => void = (s) => process.stdout.write(s)): Command {
+  const program = new Command();
+  program
+    .name('flexsc-sim')
+    .description('Discrete-event performance simulator of exception-less system calls (FlexSC, OSDI 2010)')
+    .version(toolVersion)
+    .exitOverride()
+    .configureOutput({ writeOut: write, writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('list')
+    .description('list the experiments')
+    .action(() => {
+      for (const e of experiments) write(`${e.id.padEnd(16)} ${e.title}\n${' '.repeat(17)}reproduces: ${e.reproduces}\n`);
+    });
+
+  program
+    .command('machines')
+    .description('list the machine presets')
+    .action(() => {
+      for (const name of presetNames()) {
+        const p = loadPreset(name);
+        const hw = p.hw;
+        write(
+          `${name.padEnd(16)} ${hw.cores} cores @ ${hw.ghz} GHz; L1i/L1d ${hw.l1i.sizeKiB}/${hw.l1d.sizeKiB} KiB, L2 ${hw.l2.sizeKiB} KiB, L3 ${hw.l3.sizeKiB} KiB${hw.l3.inclusive ? ' inclusive' : ''}; KPTI ${hw.modeSwitch.kpti}\n${' '.repeat(17)}${p.description}\n`,
+        );
+      }
+    });
+
+  withCommonOptions(program.command('run').argument('<id>', 'experiment id (see `flexsc-sim list`)').description('run one experiment')).action(
+    async (id: string, o: CommonOptions) => {
+      const exp = experiments.find((e) => e.id === id);
+      if (!exp) throw new InputError(`unknown experiment '${id}': expected one of ${experimentIds().join(', ')}`);
+      const opts = runOptions(o);
+      await runExperiment(exp, { ...opts, onPoint: progress(id) });
+      write(`${id}: wrote ${join(opts.out, id)}.{csv,meta.json,vl.json,svg,png}\n`);
+    },
+  );
+
+  withCommonOptions(program.command('reproduce').description("run every experiment and write summary.md (the paper's figures)")).action(
+    async (o: CommonOptions) => {
+      const opts = runOptions(o);
+      const results: ExperimentResult[] = [];
+      for (const exp of experiments) {
+        results.push(await runExperiment(exp, { ...opts, onPoint: progress(exp.id) }));
+        write(`${exp.id}: done\n`);
+      }
+      writeFileAtomic(join(opts.out, 'summary.md'), summaryMarkdown(results, opts));
+      write(`wrote ${join(opts.out, 'summary.md')}\n`);
+    },
+  );
+
+  program
+    .command('cache')
+    .description("simulate caches on a valgrind lackey trace (--trace-mem=yes; plain, .gz or .xz) and print cachegrind's counters")
+    .argument('<trace>', 'lackey trace file')
+    .option('--I1 <size,assoc,line>', 'L1 instruction cache (bytes, ways, line bytes); default: the machine preset')
+    .option('--D1 <size,assoc,line>', 'L1 data cache; default: the machine preset')
+    .option('--LL <size,assoc,line>', 'last-level cache; default: the machine preset')
+    .option('--machine <name>', 'preset supplying default geometries', 'nehalem-2010')
+    .option('--json', "print one JSON object with cachegrind's event names", false)
+    .action(async (trace: string, o: { I1?: string; D1?: string; LL?: string; machine: string; json: boolean }) => {
+      const hw = loadPreset(o.machine).hw;
+      const geom = (c: { sizeKiB: number; ways: number }) => `${c.sizeKiB * 1024},${c.ways},${hw.lineBytes}`;
+      await cacheCommand(trace, { I1: o.I1, D1: o.D1, LL: o.LL, json: o.json }, { I1: geom(hw.l1i), D1: geom(hw.l1d), LL: geom(hw.l3) }, write);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every usage error is exit code 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`flexsc-sim: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`flexsc-sim: run failed: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
