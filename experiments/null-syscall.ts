@@ -87,7 +87,7 @@ function simulateLoop(hw: HwConfig, userPages: number, withSyscall: boolean, war
     core.dref(KERNEL_PERCPU / line, Math.floor(KERNEL_PERCPU / huge), true, false, KERNEL_SPACE);
     const kernel = core.end(KERNEL_INSTRUCTIONS);
     const outCost = machine.modeSwitch.perform(core, USER);
-    const switches = inCost.direct + inCost.lostOverlap + outCost.direct + outCost.lostOverlap;
+    const switches = inCost.direct + inCost.lostOverlap + outCost.direct + outCost.refill + outCost.lostOverlap;
     if (Math.abs(core.now - before - switches - kernel) > 1e-6) throw new Error('null-syscall: cycle accounting does not add up');
     return { switches, kernel };
   };

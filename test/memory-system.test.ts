@@ -155,7 +155,8 @@ describe('Core timing and mode switch', () => {
     expect(cost.lostOverlap).to.be.closeTo(hidden, 1e-9);
     expect(core.stack.get(USER, 'lost_overlap')).to.be.closeTo(hidden, 1e-9);
     const back = machine.modeSwitch.perform(core, USER);
-    expect(back.direct).to.equal(h.modeSwitch.exitCycles + h.modeSwitch.pipelineRefillCycles + h.modeSwitch.exitMitigationCycles);
+    expect(back.direct).to.equal(h.modeSwitch.exitCycles + h.modeSwitch.exitMitigationCycles);
+    expect(back.refill).to.equal(h.modeSwitch.pipelineRefillCycles);
     expect(back.lostOverlap).to.equal(0);
     expect(core.stack.total()).to.be.closeTo(core.now, 1e-9);
   });

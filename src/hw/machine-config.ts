@@ -64,6 +64,8 @@ export const HwSchema = z
     modeSwitch: z.strictObject({
       entryCycles: cycles,
       exitCycles: cycles,
+      exceptionEntryCycles: cycles,
+      exceptionExitCycles: cycles,
       pipelineRefillCycles: cycles,
       kpti: z.enum(['off', 'pcid', 'nopcid']),
       cr3WriteCycles: cycles,

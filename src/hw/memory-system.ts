@@ -199,9 +199,10 @@ export class MemorySystem {
   }
 
   /**
-   * L2 streamer and adjacent-line prefetcher, triggered by a demand miss in L2. A stream is
-   * detected when a miss follows the previous miss of the same page within two lines; the
-   * next `streamDegree` lines of that page are then fetched. The adjacent-line prefetcher
+   * L2 streamer and adjacent-line prefetcher, triggered by a demand miss in L2. A forward
+   * stream is detected when a miss lies above the previous miss of the same 4 KB page; the
+   * next `streamDegree` lines of that page are then fetched (like Intel's streamer, it
+   * tracks one stream per page and never crosses a page). The adjacent-line prefetcher
    * fetches the other line of the aligned 128-byte pair. Prefetches fill `fillLevel`.
    */
   private prefetch(core: number, c: CorePrivate, line: number, space: number, mode: ExecMode): void {
@@ -217,7 +218,7 @@ export class MemorySystem {
     }
     if (pf.streamDegree > 0) {
       const last = c.streamLast[slot];
-      if (c.streamPage[slot] === page && line > last && line - last <= 2) {
+      if (c.streamPage[slot] === page && line > last) {
         for (let i = 1; i <= pf.streamDegree; i++) {
           const target = line + i;
           if (target > lastOfPage) break;

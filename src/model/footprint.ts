@@ -40,7 +40,12 @@ export interface RegionSpec {
   /** Reached through 2 MB pages (the kernel's direct map). */
   huge?: boolean;
   /** References are writes that other cores may read (coherence is charged). */
-  shared_write?: boolean;
+  sharedWrite?: boolean;
+  /**
+   * Name under which the region's instances are shared between footprints (e.g. the
+   * syscall entry code every syscall runs); by default a region belongs to its footprint.
+   */
+  shareAs?: string;
 }
 
 export interface FootprintSpec {
@@ -91,6 +96,8 @@ export class AddressAllocator {
   }
 }
 
+const WHOLE = { from: 0, to: 1 };
+
 /** A footprint bound to a machine's geometry: runs segments on a core. */
 export class FootprintRunner {
   private readonly cursors = new Map<string, number>();
@@ -112,21 +119,21 @@ export class FootprintRunner {
   }
 
   private instanceKey(r: RegionSpec, at: Placement): string {
+    const name = r.shareAs ?? `${this.spec.name}/${r.name}`;
     switch (r.scope) {
       case 'shared':
-        return `${this.spec.name}/${r.name}`;
+        return name;
       case 'process':
-        return `${this.spec.name}/${r.name}/p${at.space}`;
+        return `${name}/p${at.space}`;
       case 'thread':
-        return `${this.spec.name}/${r.name}/p${at.space}/t${at.thread}`;
+        return `${name}/p${at.space}/t${at.thread}`;
       case 'request':
-        return `${this.spec.name}/${r.name}/p${at.space}/r${at.request}`;
+        return `${name}/p${at.space}/r${at.request}`;
     }
   }
 
   /** The number of references a region makes in a segment (fractions carried over). */
   private refCount(r: RegionSpec, key: string, instructions: number): number {
-    if (r.pattern === 'pass') return r.lines;
     const exact = (instructions * (r.refsPerKilo ?? 0)) / 1000 + (this.carry.get(key) ?? 0);
     const n = Math.floor(exact);
     this.carry.set(key, exact - n);
@@ -135,18 +142,26 @@ export class FootprintRunner {
 
   /**
    * Runs one segment of `instructions` instructions of this footprint on `core` and returns
-   * its cycles. `pass` regions are touched once in full: call with the activation's whole
-   * instruction count (or split the activation and its pass regions yourself).
+   * its cycles. An activation of a footprint with `pass` regions may be split into bounded
+   * segments: `slice` [from, to) is the share of the activation this segment covers, and
+   * each pass region touches the matching share of its lines.
    */
-  run(core: Core, instructions: number, at: Placement, rng: SimRandom): number {
+  run(core: Core, instructions: number, at: Placement, rng: SimRandom, slice: { from: number; to: number } = WHOLE): number {
     const space = this.mode === KERNEL ? 0 : at.space;
     core.begin(this.mode, at.space, this.spec.baseCpi);
     for (const r of this.spec.regions) {
       const key = this.instanceKey(r, at);
       const stride = r.strideLines ?? 1;
       const base = this.alloc.base(key, r.lines, stride) / this.lineBytes;
-      const n = this.refCount(r, key, instructions);
-      let cursor = r.pattern === 'pass' ? 0 : (this.cursors.get(key) ?? 0);
+      let first = 0;
+      let n: number;
+      if (r.pattern === 'pass') {
+        first = Math.floor(slice.from * r.lines);
+        n = Math.floor(slice.to * r.lines) - first;
+      } else {
+        n = this.refCount(r, key, instructions);
+      }
+      let cursor = r.pattern === 'pass' ? first : (this.cursors.get(key) ?? 0);
       for (let i = 0; i < n; i++) {
         let idx: number;
         if (r.pattern === 'uniform') idx = Math.floor(rng.random() * r.lines);
@@ -160,7 +175,7 @@ export class FootprintRunner {
         } else {
           const huge = r.huge === true;
           const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
-          core.dref(line, page, huge, r.shared_write === true, space);
+          core.dref(line, page, huge, r.sharedWrite === true, space);
         }
       }
       if (r.pattern === 'sequential') this.cursors.set(key, cursor);
