@@ -48,8 +48,10 @@ describe('CacheArray (true LRU, owner accounting)', () => {
     a.access(4, 0, KERNEL); // evicts user line 2
     a.access(5, 1, USER); // evicts kernel line 3
     expect(Array.from(a.evictions)).to.deep.equal([0, 1, 2, 0]); // [u by u, k by u, u by k, k by k]
-    expect(a.takeEvictor(1, 1)).to.equal(KERNEL);
-    expect(a.takeEvictor(1, 1)).to.equal(-1); // forgotten once taken
+    // Ghost tags keep one set's worth (2) of recent evictions: line 1's record is gone.
+    expect(a.takeEvictor(2, 1)).to.equal(KERNEL);
+    expect(a.takeEvictor(2, 1)).to.equal(-1); // forgotten once taken
+    expect(a.takeEvictor(1, 1)).to.equal(-1); // older than the set's history
     expect(a.takeEvictor(3, 0)).to.equal(USER);
     expect(a.countOwned(KERNEL)).to.equal(1);
     expect(a.countOwned(USER, 1)).to.equal(1);

@@ -56,12 +56,15 @@ export class CacheArray {
   misses = 0;
 
   /**
-   * Optional record of who evicted each line that is not currently cached: key+space →
-   * evictor mode. Lets a miss be classified as "caused by the other mode" (the cycle
-   * stack's pollution split). Off unless `trackEvictors` is set; bounded by the number of
-   * distinct lines ever evicted and not yet refetched.
+   * Optional ghost tags: per set, the last `ways` lines evicted from it and the mode that
+   * evicted each. They let a miss be classified as "caused by the other mode" (the cycle
+   * stack's pollution split) at a bounded cost: a line evicted longer ago than one set's
+   * worth of further evictions is no longer attributed to anyone.
    */
-  private readonly evictedBy: Map<number, ExecMode> | null;
+  private readonly ghostKeys: Float64Array | null;
+  private readonly ghostSpaces: Int32Array | null;
+  private readonly ghostModes: Uint8Array | null;
+  private readonly ghostNext: Uint16Array | null;
 
   constructor(geometry: ArrayGeometry, options: { trackEvictors?: boolean } = {}) {
     const { sets, ways } = geometry;
@@ -75,7 +78,11 @@ export class CacheArray {
     this.stamps = new Float64Array(n);
     this.modes = new Uint8Array(n);
     this.flags = new Uint8Array(n);
-    this.evictedBy = options.trackEvictors ? new Map() : null;
+    const track = options.trackEvictors === true;
+    this.ghostKeys = track ? new Float64Array(n).fill(INVALID) : null;
+    this.ghostSpaces = track ? new Int32Array(n) : null;
+    this.ghostModes = track ? new Uint8Array(n) : null;
+    this.ghostNext = track ? new Uint16Array(sets) : null;
   }
 
   get capacity(): number {
@@ -139,7 +146,8 @@ export class CacheArray {
     this.insert(key, space, mode, flags);
   }
 
-  private insert(key: number, space: number, mode: ExecMode, flags: number): void {
+  /** Fills a key known to be absent (after a failed `probe`), evicting as `access` does. */
+  insert(key: number, space: number, mode: ExecMode, flags: number): void {
     const base = (key % this.sets) * this.ways;
     const end = base + this.ways;
     const keys = this.keys;
@@ -164,7 +172,7 @@ export class CacheArray {
       this.victimMode = vm;
       this.victimFlags = this.flags[victim];
       this.evictions[mode * 2 + vm]++;
-      if (this.evictedBy !== null) this.evictedBy.set(this.historyKey(victimKey, this.spaces[victim]), mode);
+      if (this.ghostKeys !== null) this.recordGhost(base, victimKey, this.spaces[victim], mode);
     } else {
       this.victimKey = INVALID;
     }
@@ -176,22 +184,31 @@ export class CacheArray {
     this.lastSlot = victim;
   }
 
-  /**
-   * Mode that last evicted this (currently absent) key, or -1 if it was never evicted or
-   * eviction tracking is off. Forgets the record: call once per miss.
-   */
-  takeEvictor(key: number, space: number): number {
-    if (this.evictedBy === null) return -1;
-    const h = this.historyKey(key, space);
-    const m = this.evictedBy.get(h);
-    if (m === undefined) return -1;
-    this.evictedBy.delete(h);
-    return m;
+  private recordGhost(base: number, key: number, space: number, evictor: ExecMode): void {
+    const set = base / this.ways;
+    const next = this.ghostNext!;
+    const slot = base + next[set];
+    next[set] = next[set] + 1 === this.ways ? 0 : next[set] + 1;
+    this.ghostKeys![slot] = key;
+    this.ghostSpaces![slot] = space;
+    this.ghostModes![slot] = evictor;
   }
 
-  private historyKey(key: number, space: number): number {
-    // Spaces are small (< 2^12); keys below 2^41 keep the product exact in a double.
-    return key * 4096 + space;
+  /**
+   * Mode that evicted this (currently absent) key, if it is among its set's recent
+   * evictions; -1 otherwise or when eviction tracking is off. Forgets the record.
+   */
+  takeEvictor(key: number, space: number): number {
+    const gk = this.ghostKeys;
+    if (gk === null) return -1;
+    const base = (key % this.sets) * this.ways;
+    for (let i = base; i < base + this.ways; i++) {
+      if (gk[i] === key && this.ghostSpaces![i] === space) {
+        gk[i] = INVALID;
+        return this.ghostModes![i];
+      }
+    }
+    return -1;
   }
 
   /** Removes key if present (inclusive back-invalidation, coherence). Returns true if it was. */

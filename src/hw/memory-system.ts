@@ -98,11 +98,13 @@ export class MemorySystem {
   /** Instruction fetch of one code line. */
   fetch(core: number, line: number, space: number, mode: ExecMode): ServedBy {
     const c = this.cores[core];
-    if (c.l1i.access(line, space, mode)) {
+    if (c.l1i.probe(line, space)) {
       this.lastEvictor = -1;
       return L1;
     }
+    // Ask who evicted the line before the fill overwrites the set's eviction history.
     this.lastEvictor = c.l1i.takeEvictor(line, space);
+    c.l1i.insert(line, space, mode, 0);
     return this.beyondL1(core, c, line, space, mode);
   }
 
@@ -141,11 +143,12 @@ export class MemorySystem {
       for (let i = 0; i < this.cores.length; i++) if (i !== core) this.invalidatePrivate(i, line, space);
       this.modifiedBy.set(key, core);
     }
-    if (c.l1d.access(line, space, mode)) {
+    if (c.l1d.probe(line, space)) {
       this.lastEvictor = -1;
       return L1;
     }
     this.lastEvictor = c.l1d.takeEvictor(line, space);
+    c.l1d.insert(line, space, mode, 0);
     return this.beyondL1(core, c, line, space, mode);
   }
 
@@ -157,10 +160,11 @@ export class MemorySystem {
   }
 
   private beyondL1(core: number, c: CorePrivate, line: number, space: number, mode: ExecMode): ServedBy {
-    if (c.l2.access(line, space, mode)) return L2;
-    this.afterL2Fill(core, c);
+    if (c.l2.probe(line, space)) return L2;
     const ev2 = c.l2.takeEvictor(line, space);
     if (ev2 >= 0) this.lastEvictor = ev2;
+    c.l2.insert(line, space, mode, 0);
+    this.afterL2Fill(core, c);
     let served: ServedBy;
     if (this.l3.probe(line, space)) {
       served = L3;
