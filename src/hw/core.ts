@@ -5,7 +5,8 @@
  *
  *   N × base CPI                       (the code path's own CPI; IPC is never an input)
  * + Σ instruction-miss latencies       (the front end stalls: no overlap)
- * + Σ data-miss latencies × (1 − overlap)   (memory-level parallelism hides a share)
+ * + Σ data-miss latencies × (1 − overlap)   (memory-level parallelism hides a share; the
+ *                                      share is a property of the code path)
  * + TLB second-level hits and walks
  * + cold branches (BTB misses) × mispredict penalty, and mispredicts the caller declares.
  *
@@ -32,7 +33,9 @@ export class Core {
   private hidden = 0;
   /** Overlap hidden in the tail of the last segment, lost if a mode switch follows. */
   pendingOverlap = 0;
-  private readonly lat: { l2: number; l3: number; mem: number; remote: number; stlb: number; walk: number; mispredict: number; overlap: number; rob: number };
+  private readonly lat: { l2: number; l3: number; mem: number; remote: number; stlb: number; walk: number; mispredict: number; rob: number };
+  private readonly defaultOverlap: number;
+  private overlap: number;
 
   constructor(
     readonly id: number,
@@ -47,20 +50,26 @@ export class Core {
       stlb: hw.tlb.l2.latency,
       walk: hw.tlb.walkLatency,
       mispredict: hw.branch.mispredictPenalty,
-      overlap: hw.core.dataMissOverlap,
       rob: hw.core.robInstructions,
     };
+    this.defaultOverlap = hw.core.dataMissOverlap;
+    this.overlap = this.defaultOverlap;
   }
 
   get currentMode(): ExecMode {
     return this.mode;
   }
 
-  /** Starts a segment of code running in `mode` for address space `space` at `baseCpi`. */
-  begin(mode: ExecMode, space: number, baseCpi: number): void {
+  /**
+   * Starts a segment of code running in `mode` for address space `space` at `baseCpi`.
+   * `missOverlap` is the share of a data miss's latency the code path hides by memory-level
+   * parallelism (a copy loop hides much, a pointer chase little); by default the machine's.
+   */
+  begin(mode: ExecMode, space: number, baseCpi: number, missOverlap = this.defaultOverlap): void {
     this.mode = mode;
     this.space = space;
     this.baseCpi = baseCpi;
+    this.overlap = missOverlap;
     this.stall = 0;
     this.hidden = 0;
   }
@@ -113,7 +122,7 @@ export class Core {
     if (served === L1) return;
     this.countMiss(served, EV.l1d_miss);
     const full = this.latency(served);
-    const charged = full * (1 - this.lat.overlap);
+    const charged = full * (1 - this.overlap);
     this.stall += charged;
     this.hidden += full - charged;
     this.stack.add(this.mode, this.missCategory(served), charged);

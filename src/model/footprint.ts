@@ -55,6 +55,11 @@ export interface FootprintSpec {
   baseCpi: number;
   /** Mispredictions per 1000 instructions of the code path's own branches. */
   mispredictsPerKilo: number;
+  /**
+   * Share of a data miss's latency the path hides by memory-level parallelism (0–1); the
+   * machine's `hw.core.dataMissOverlap` when absent.
+   */
+  missOverlap?: number;
   regions: RegionSpec[];
 }
 
@@ -148,7 +153,7 @@ export class FootprintRunner {
    */
   run(core: Core, instructions: number, at: Placement, rng: SimRandom, slice: { from: number; to: number } = WHOLE): number {
     const space = this.mode === KERNEL ? 0 : at.space;
-    core.begin(this.mode, at.space, this.spec.baseCpi);
+    core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
     for (const r of this.spec.regions) {
       const key = this.instanceKey(r, at);
       const stride = r.strideLines ?? 1;

@@ -1,0 +1,108 @@
+/**
+ * The syscall catalog: per kind, the kernel instructions it executes and the footprint of
+ * its code path (DESIGN.md §5–§6). Blocking behaviour and locks come with the OS model.
+ *
+ * A handler's footprint is built from a few region kinds, each a `pass` (touched once per
+ * call, so the code side is loop-dominated: Table 1 evicts only 32–78 i-cache lines for
+ * 5–10K instructions):
+ *
+ * - `code`: the handler's own text, contiguous lines;
+ * - `entry`: the syscall entry/exit path every call shares;
+ * - `objects`: slab objects (inodes, dentries, files, vmas) 256 B apart in the direct map
+ *   (2 MB pages) — such strides crowd a quarter of the L1 sets, so a path evicts far more
+ *   L2 than L1 lines, as Table 1 shows;
+ * - `data`: contiguous kernel data in the direct map (per-CPU data, tables);
+ * - `pages`: data on 4 KB pages (vmalloc, page tables, user buffers), one line per page —
+ *   the only kernel data that takes first-level d-TLB entries;
+ * - `buffer`: per-call data, a new instance for each request (the page-cache page a pwrite
+ *   copies into), contiguous, so its copy loop is a stream the prefetcher follows.
+ *
+ * The sizes and base CPIs live in `syscall-shapes.json`, calibrated on Table 1 by
+ * `scripts/calibrate-table1.ts` (Table 1 is the paper's only per-syscall data). Calls
+ * Table 1 measured only in combination (open+close, mmap+munmap, open+write+close) are
+ * split as each entry's `source` states.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../paths.js';
+import type { FootprintSpec, RegionSpec } from './footprint.js';
+
+export interface SyscallShape {
+  /** Kernel instructions per call. */
+  instructions: number;
+  /** Cycles per instruction with all references hitting L1. */
+  baseCpi: number;
+  codeLines: number;
+  objectLines: number;
+  dataLines: number;
+  pageLines: number;
+  bufferLines: number;
+  /** Share of the object lines in 512 B objects (8 lines apart) rather than 256 B ones. */
+  wideObjectShare: number;
+  /** Mispredictions per 1000 instructions. */
+  mispredictsPerKilo: number;
+  /** Where the numbers come from. */
+  source: string;
+}
+
+export interface SyscallSpec extends SyscallShape {
+  name: string;
+  footprint: FootprintSpec;
+}
+
+/** Path of the calibrated shapes (written by `scripts/calibrate-table1.ts`). */
+export const SHAPES_FILE = join(projectRoot, 'src/model/syscall-shapes.json');
+
+function readShapes(): Record<string, SyscallShape> {
+  return JSON.parse(readFileSync(SHAPES_FILE, 'utf8')) as Record<string, SyscallShape>;
+}
+
+/** Lines of the shared syscall entry/exit path (entry_64.S, dispatch, return path). */
+const ENTRY_LINES = 4;
+/**
+ * Slab objects sit 256 B apart (4 lines: dentries are 192 B, many kmalloc caches 256 B) or,
+ * for a share of each path (`wideObjectShare`), 512 B apart; either way a path's objects
+ * crowd a quarter of the L1 sets, while the streamer prefetches the rest of their pages
+ * into the L3 — which is why Table 1's L3 evictions are 3–4.5× its L2 evictions.
+ */
+const OBJECT_STRIDE_LINES = 4;
+/**
+ * Share of a data miss's latency the kernel's syscall paths hide: their misses are to
+ * independent objects and copy loops, so they overlap strongly. Calibrated on Table 1: with
+ * less, the stall of stat's ~660 L2 misses alone exceeds its 13,585 measured cycles.
+ */
+export const KERNEL_MISS_OVERLAP = 0.8;
+
+function footprint(name: string, s: SyscallShape): FootprintSpec {
+  const regions: RegionSpec[] = [
+    { name: 'entry', side: 'code', scope: 'shared', lines: ENTRY_LINES, pattern: 'pass', shareAs: 'kernel/syscall-entry' },
+  ];
+  const add = (r: RegionSpec) => {
+    if (r.lines > 0) regions.push(r);
+  };
+  add({ name: 'code', side: 'code', scope: 'shared', lines: s.codeLines, pattern: 'pass' });
+  const wide = Math.round(s.objectLines * s.wideObjectShare);
+  add({ name: 'objects', side: 'data', scope: 'shared', lines: s.objectLines - wide, pattern: 'pass', strideLines: OBJECT_STRIDE_LINES, huge: true });
+  add({ name: 'wide-objects', side: 'data', scope: 'shared', lines: wide, pattern: 'pass', strideLines: 2 * OBJECT_STRIDE_LINES, huge: true });
+  add({ name: 'data', side: 'data', scope: 'shared', lines: s.dataLines, pattern: 'pass', huge: true });
+  add({ name: 'pages', side: 'data', scope: 'shared', lines: s.pageLines, pattern: 'pass', strideLines: 65 });
+  add({ name: 'buffer', side: 'data', scope: 'request', lines: s.bufferLines, pattern: 'pass', huge: true });
+  return { name: `kernel/${name}`, mode: 'kernel', baseCpi: s.baseCpi, mispredictsPerKilo: s.mispredictsPerKilo, missOverlap: KERNEL_MISS_OVERLAP, regions };
+}
+
+const SHAPES = readShapes();
+
+export const SYSCALLS: Readonly<Record<string, SyscallSpec>> = Object.fromEntries(
+  Object.entries(SHAPES).map(([name, shape]) => [name, { name, ...shape, footprint: footprint(name, shape) }]),
+);
+
+export function syscallSpec(name: string): SyscallSpec {
+  const s = SYSCALLS[name];
+  if (!s) throw new Error(`unknown syscall '${name}': known ${Object.keys(SYSCALLS).join(', ')}`);
+  return s;
+}
+
+/** Replaces a syscall's shape (calibration tools and tests). */
+export function withShape(name: string, shape: SyscallShape): SyscallSpec {
+  return { name, ...shape, footprint: footprint(name, shape) };
+}
