@@ -1,8 +1,10 @@
 /** The registry of experiments, in the order `list` and `reproduce` use. */
 import type { Experiment } from '../src/experiment.js';
 import { nullSyscall } from './null-syscall.js';
+import { fig1, fig2, fig3, fig4 } from './section2-figures.js';
+import { table1 } from './table1.js';
 
-export const experiments: readonly Experiment[] = [nullSyscall];
+export const experiments: readonly Experiment[] = [nullSyscall, table1, fig1, fig2, fig3, fig4];
 
 export function experimentIds(): string[] {
   return experiments.map((e) => e.id);

@@ -146,6 +146,33 @@ export class FootprintRunner {
   }
 
   /**
+   * Stands for a long history of the program: walks each `sequential` region forward by
+   * `lines` references (as its stream would have over a long run), so a measurement can
+   * start with the caches — the L3 above all — full of the program's lines instead of
+   * running hundreds of millions of instructions first. Runs as a zero-instruction
+   * segment; callers measure after it.
+   */
+  prime(core: Core, at: Placement, lines: number): void {
+    const space = this.mode === KERNEL ? 0 : at.space;
+    core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
+    for (const r of this.spec.regions) {
+      if (r.pattern !== 'sequential' || r.side !== 'data') continue;
+      const key = this.instanceKey(r, at);
+      const stride = r.strideLines ?? 1;
+      const base = this.alloc.base(key, r.lines, stride) / this.lineBytes;
+      let cursor = this.cursors.get(key) ?? 0;
+      for (let i = 0; i < lines; i++) {
+        const line = base + cursor * stride;
+        const huge = r.huge === true;
+        core.dref(line, Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage)), huge, false, space);
+        cursor = cursor + 1 === r.lines ? 0 : cursor + 1;
+      }
+      this.cursors.set(key, cursor);
+    }
+    core.end(0);
+  }
+
+  /**
    * Runs one segment of `instructions` instructions of this footprint on `core` and returns
    * its cycles. An activation of a footprint with `pass` regions may be split into bounded
    * segments: `slice` [from, to) is the share of the activation this segment covers, and
@@ -177,6 +204,8 @@ export class FootprintRunner {
         const line = base + idx * stride;
         if (r.side === 'code') {
           core.ifetch(line, Math.floor(line / this.linesPerPage), space);
+          // Each code line carries a branch whose target the BTB must remember.
+          core.branch(line, space);
         } else {
           const huge = r.huge === true;
           const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
