@@ -113,8 +113,12 @@ export class Core {
     this.stack.add(this.mode, this.missCategory(served), cyc);
   }
 
-  /** A data reference to `line` on `page` (2 MB page number when `huge`). */
-  dref(line: number, page: number, huge: boolean, write: boolean, space = this.space): void {
+  /**
+   * A data reference to `line` on `page` (2 MB page number when `huge`). `overlap`
+   * overrides the segment's miss overlap for this reference (a stream's misses overlap
+   * more than a pointer chase's).
+   */
+  dref(line: number, page: number, huge: boolean, write: boolean, space = this.space, overlap = this.overlap): void {
     const m = this.memory;
     const t = m.translate(this.id, page, huge, false, this.mode, space);
     if (t !== TLB_L1) this.tlb(t);
@@ -122,7 +126,7 @@ export class Core {
     if (served === L1) return;
     this.countMiss(served, EV.l1d_miss);
     const full = this.latency(served);
-    const charged = full * (1 - this.overlap);
+    const charged = full * (1 - overlap);
     this.stall += charged;
     this.hidden += full - charged;
     this.stack.add(this.mode, this.missCategory(served), charged);

@@ -41,6 +41,8 @@ export interface RegionSpec {
   huge?: boolean;
   /** References are writes that other cores may read (coherence is charged). */
   sharedWrite?: boolean;
+  /** Share of a miss's latency hidden for this region's references (else the footprint's). */
+  missOverlap?: number;
   /**
    * Name under which the region's instances are shared between footprints (e.g. the
    * syscall entry code every syscall runs); by default a region belongs to its footprint.
@@ -117,6 +119,8 @@ export class FootprintRunner {
     private readonly lineBytes: number,
     pageBytes: number,
     hugePageBytes: number,
+    /** The machine's default miss overlap (hw.core.dataMissOverlap). */
+    private readonly defaultOverlap = 0.5,
   ) {
     this.linesPerPage = pageBytes / lineBytes;
     this.linesPerHuge = hugePageBytes / lineBytes;
@@ -181,6 +185,7 @@ export class FootprintRunner {
   run(core: Core, instructions: number, at: Placement, rng: SimRandom, slice: { from: number; to: number } = WHOLE): number {
     const space = this.mode === KERNEL ? 0 : at.space;
     core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
+    const overlap = this.spec.missOverlap ?? this.defaultOverlap;
     for (const r of this.spec.regions) {
       const key = this.instanceKey(r, at);
       const stride = r.strideLines ?? 1;
@@ -209,7 +214,7 @@ export class FootprintRunner {
         } else {
           const huge = r.huge === true;
           const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
-          core.dref(line, page, huge, r.sharedWrite === true, space);
+          core.dref(line, page, huge, r.sharedWrite === true, space, r.missOverlap ?? overlap);
         }
       }
       if (r.pattern === 'sequential') this.cursors.set(key, cursor);

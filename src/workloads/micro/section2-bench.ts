@@ -71,20 +71,21 @@ export class Section2Bench {
     program: UserProgram,
     seed: number,
     private readonly syscalls: Readonly<Record<string, SyscallSpec>> = SYSCALLS,
+    handler: FootprintSpec = PMU_HANDLER,
   ) {
     this.machine = new Machine(hw, { trackEvictors: true });
     this.core = this.machine.cores[0];
     this.rng = createRandom(seed);
     this.alloc = new AddressAllocator(hw.lineBytes, hw.pageBytes);
     this.user = this.runner(program.footprint);
-    this.handler = this.runner(PMU_HANDLER);
+    this.handler = this.runner(handler);
     // The paper's programs had run long before any measurement: their streams had long
     // filled the L3. Prime it with the program's own lines (one L3's worth).
     this.user.prime(this.core, this.at, (hw.l3.sizeKiB * 1024) / hw.lineBytes);
   }
 
   private runner(spec: FootprintSpec): FootprintRunner {
-    return new FootprintRunner(spec, this.alloc, this.hw.lineBytes, this.hw.pageBytes, this.hw.hugePageBytes);
+    return new FootprintRunner(spec, this.alloc, this.hw.lineBytes, this.hw.pageBytes, this.hw.hugePageBytes, this.hw.core.dataMissOverlap);
   }
 
   /** Runs `instructions` user instructions in bounded segments; returns their cycles. */

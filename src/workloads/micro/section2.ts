@@ -3,6 +3,7 @@
  */
 import type { HwConfig } from '../../hw/machine-config.js';
 import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
+import type { FootprintSpec } from '../../model/footprint.js';
 import { Section2Bench } from './section2-bench.js';
 import { XALAN, type UserProgram } from './user-footprints.js';
 
@@ -91,6 +92,8 @@ export interface SpacingOptions {
   minCalls: number;
   minInstructions: number;
   syscalls?: Readonly<Record<string, SyscallSpec>>;
+  /** The interrupt handler's footprint (calibration tools); PMU_HANDLER by default. */
+  handler?: FootprintSpec;
 }
 
 export interface SpacingResult {
@@ -107,7 +110,7 @@ export interface SpacingResult {
  * instructions over the cycles a user-mode counter sees — and kernel IPC of the calls.
  */
 export function measureSpacing(hw: HwConfig, program: UserProgram, spacing: number, calls: readonly string[], opts: SpacingOptions): SpacingResult {
-  const bench = new Section2Bench(hw, program, opts.seed, opts.syscalls ?? SYSCALLS);
+  const bench = new Section2Bench(hw, program, opts.seed, opts.syscalls ?? SYSCALLS, opts.handler);
   bench.runUser(opts.warmup);
   const i0 = bench.userInstructions();
   const c0 = bench.userCycles();
@@ -143,6 +146,7 @@ export interface WindowOptions {
   after: number;
   /** Granularity of user segments while windows are recorded (instructions). */
   step: number;
+  handler?: FootprintSpec;
 }
 
 export interface WindowResult {
@@ -158,7 +162,7 @@ export interface WindowResult {
  * averaged over `calls` calls issued `gap` instructions apart.
  */
 export function measureWindows(hw: HwConfig, program: UserProgram, call: string, opts: WindowOptions): WindowResult {
-  const bench = new Section2Bench(hw, program, opts.seed);
+  const bench = new Section2Bench(hw, program, opts.seed, SYSCALLS, opts.handler);
   bench.runUser(opts.warmup);
   const nWin = opts.before + opts.after;
   const sums = new Float64Array(nWin);
