@@ -98,13 +98,18 @@ export class MemorySystem {
   /** Instruction fetch of one code line. */
   fetch(core: number, line: number, space: number, mode: ExecMode): ServedBy {
     const c = this.cores[core];
-    if (c.l1i.probe(line, space)) {
+    return this.throughL1(core, c, c.l1i, line, space, mode);
+  }
+
+  /** Looks a line up in a first-level cache and, on a miss, goes on to L2, L3 and memory. */
+  private throughL1(core: number, c: CorePrivate, l1: CacheArray, line: number, space: number, mode: ExecMode): ServedBy {
+    if (l1.probe(line, space)) {
       this.lastEvictor = -1;
       return L1;
     }
     // Ask who evicted the line before the fill overwrites the set's eviction history.
-    this.lastEvictor = c.l1i.takeEvictor(line, space);
-    c.l1i.insert(line, space, mode, 0);
+    this.lastEvictor = l1.takeEvictor(line, space);
+    l1.insert(line, space, mode, 0);
     return this.beyondL1(core, c, line, space, mode);
   }
 
@@ -143,13 +148,7 @@ export class MemorySystem {
       for (let i = 0; i < this.cores.length; i++) if (i !== core) this.invalidatePrivate(i, line, space);
       this.modifiedBy.set(key, core);
     }
-    if (c.l1d.probe(line, space)) {
-      this.lastEvictor = -1;
-      return L1;
-    }
-    this.lastEvictor = c.l1d.takeEvictor(line, space);
-    c.l1d.insert(line, space, mode, 0);
-    return this.beyondL1(core, c, line, space, mode);
+    return this.throughL1(core, c, c.l1d, line, space, mode);
   }
 
   private invalidatePrivate(core: number, line: number, space: number): void {
