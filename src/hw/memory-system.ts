@@ -98,11 +98,11 @@ export class MemorySystem {
   /** Instruction fetch of one code line. */
   fetch(core: number, line: number, space: number, mode: ExecMode): ServedBy {
     const c = this.cores[core];
-    return this.throughL1(core, c, c.l1i, line, space, mode);
+    return this.throughL1(c, c.l1i, line, space, mode);
   }
 
   /** Looks a line up in a first-level cache and, on a miss, goes on to L2, L3 and memory. */
-  private throughL1(core: number, c: CorePrivate, l1: CacheArray, line: number, space: number, mode: ExecMode): ServedBy {
+  private throughL1(c: CorePrivate, l1: CacheArray, line: number, space: number, mode: ExecMode): ServedBy {
     if (l1.probe(line, space)) {
       this.lastEvictor = -1;
       return L1;
@@ -110,7 +110,7 @@ export class MemorySystem {
     // Ask who evicted the line before the fill overwrites the set's eviction history.
     this.lastEvictor = l1.takeEvictor(line, space);
     l1.insert(line, space, mode, 0);
-    return this.beyondL1(core, c, line, space, mode);
+    return this.beyondL1(c, line, space, mode);
   }
 
   /**
@@ -134,7 +134,7 @@ export class MemorySystem {
         }
         c.l1d.fill(line, space, mode);
         c.l2.fill(line, space, mode);
-        this.afterL2Fill(core, c);
+        this.afterL2Fill(c);
         if (this.hw.l3.inclusive) {
           this.l3.fill(line, space, mode);
           this.afterL3Fill();
@@ -148,7 +148,7 @@ export class MemorySystem {
       for (let i = 0; i < this.cores.length; i++) if (i !== core) this.invalidatePrivate(i, line, space);
       this.modifiedBy.set(key, core);
     }
-    return this.throughL1(core, c, c.l1d, line, space, mode);
+    return this.throughL1(c, c.l1d, line, space, mode);
   }
 
   private invalidatePrivate(core: number, line: number, space: number): void {
@@ -158,12 +158,12 @@ export class MemorySystem {
     o.l2.invalidate(line, space);
   }
 
-  private beyondL1(core: number, c: CorePrivate, line: number, space: number, mode: ExecMode): ServedBy {
+  private beyondL1(c: CorePrivate, line: number, space: number, mode: ExecMode): ServedBy {
     if (c.l2.probe(line, space)) return L2;
     const ev2 = c.l2.takeEvictor(line, space);
     if (ev2 >= 0) this.lastEvictor = ev2;
     c.l2.insert(line, space, mode, 0);
-    this.afterL2Fill(core, c);
+    this.afterL2Fill(c);
     let served: ServedBy;
     if (this.l3.probe(line, space)) {
       served = L3;
@@ -176,13 +176,12 @@ export class MemorySystem {
       }
       served = MEM;
     }
-    if (this.hw.prefetch.enabled) this.prefetch(core, c, line, space, mode);
+    if (this.hw.prefetch.enabled) this.prefetch(c, line, space, mode);
     return served;
   }
 
   /** Handles the victim of an L2 fill: a non-inclusive L3 is filled by L2 victims. */
-  private afterL2Fill(core: number, c: CorePrivate): void {
-    void core;
+  private afterL2Fill(c: CorePrivate): void {
     if (!this.hw.l3.inclusive && c.l2.victimKey >= 0) {
       this.l3.fill(c.l2.victimKey, c.l2.victimSpace, c.l2.victimMode);
     }
@@ -208,7 +207,7 @@ export class MemorySystem {
    * tracks one stream per page and never crosses a page). The adjacent-line prefetcher
    * fetches the other line of the aligned 128-byte pair. Prefetches fill `fillLevel`.
    */
-  private prefetch(core: number, c: CorePrivate, line: number, space: number, mode: ExecMode): void {
+  private prefetch(c: CorePrivate, line: number, space: number, mode: ExecMode): void {
     const pf = this.hw.prefetch;
     const linesPerPage = this.hw.pageBytes / this.hw.lineBytes;
     const page = Math.floor(line / linesPerPage);
@@ -217,7 +216,7 @@ export class MemorySystem {
     const lastOfPage = firstOfPage + linesPerPage - 1;
     if (pf.adjacentLine) {
       const buddy = line % 2 === 0 ? line + 1 : line - 1;
-      this.prefetchLine(core, c, buddy, space, mode);
+      this.prefetchLine(c, buddy, space, mode);
     }
     if (pf.streamDegree > 0) {
       const last = c.streamLast[slot];
@@ -225,7 +224,7 @@ export class MemorySystem {
         for (let i = 1; i <= pf.streamDegree; i++) {
           const target = line + i;
           if (target > lastOfPage) break;
-          this.prefetchLine(core, c, target, space, mode);
+          this.prefetchLine(c, target, space, mode);
         }
       }
       c.streamPage[slot] = page;
@@ -233,12 +232,12 @@ export class MemorySystem {
     }
   }
 
-  private prefetchLine(core: number, c: CorePrivate, line: number, space: number, mode: ExecMode): void {
+  private prefetchLine(c: CorePrivate, line: number, space: number, mode: ExecMode): void {
     this.prefetchesIssued++;
     if (this.hw.prefetch.fillLevel === 'l2') {
       if (c.l2.find(line, space) >= 0) return;
       c.l2.fill(line, space, mode, 2);
-      this.afterL2Fill(core, c);
+      this.afterL2Fill(c);
       if (this.hw.l3.inclusive) {
         this.l3.fill(line, space, mode, 2);
         this.afterL3Fill();

@@ -204,12 +204,10 @@ export function measureWindows(hw: HwConfig, program: UserProgram, call: string,
     }
     // The call: its user-side costs (exception entry, lost overlap) fall in the first window after it.
     const callC0 = bench.userCycles();
-    const callI0 = bench.userInstructions();
     bench.interrupt([call]);
     const switchCycles = bench.userCycles() - callC0;
     const post: number[][] = [];
     track(opts.after * opts.window - switchCycles, post);
-    void callI0;
     for (let w = 0; w < opts.after; w++) {
       const a = w * opts.window - switchCycles;
       const from = Math.max(0, a);
@@ -224,14 +222,10 @@ export function measureWindows(hw: HwConfig, program: UserProgram, call: string,
 }
 
 /**
- * Fig. 4's view: the kernel IPC of `call` issued every `spacing` user instructions, and the
- * same call's kernel IPC when issued back to back with no user work in between (the
- * baseline this model states: the kernel's own warm IPC).
+ * Fig. 4's baseline as this model states it: the kernel IPC of `call` issued back to back
+ * from the interrupt handler with no user work in between (its lines warm). The kernel IPC
+ * at a given spacing is `measureSpacing(...).kernelIpc`.
  */
-export function measureKernelIpc(hw: HwConfig, program: UserProgram, call: string, spacing: number, opts: SpacingOptions): number {
-  return measureSpacing(hw, program, spacing, [call], opts).kernelIpc;
-}
-
 export function measureWarmKernelIpc(hw: HwConfig, program: UserProgram, call: string, opts: { seed: number; warmup: number; calls: number }): number {
   const bench = new Section2Bench(hw, program, opts.seed);
   bench.runUser(opts.warmup);
