@@ -40,9 +40,13 @@ function degradationFigure(id: 'fig2' | 'fig3', program: UserProgram, workload: 
       const opts = spacingOptions(ctx, n);
       // The same seed for all three runs: identical user reference streams, so the
       // differences are the calls' effect, not sampling noise.
-      const base = measureSpacing(ctx.config.hw, program, n, [], opts).userIpc;
-      const total = 100 * (1 - measureSpacing(ctx.config.hw, program, n, ['pwrite'], opts).userIpc / base);
-      const direct = 100 * (1 - measureSpacing(ctx.config.hw, program, n, ['null'], opts).userIpc / base);
+      const base = measureSpacing(ctx.config.hw, program, n, [], opts);
+      const pwrite = measureSpacing(ctx.config.hw, program, n, ['pwrite'], opts);
+      const nul = measureSpacing(ctx.config.hw, program, n, ['null'], opts);
+      const total = 100 * (1 - pwrite.userIpc / base.userIpc);
+      const direct = 100 * (1 - nul.userIpc / base.userIpc);
+      // The evidence behind the row: where each interval's cycles went, per mode.
+      ctx.record?.('cycleStackPerInterval', { none: base.stackPerInterval, null: nul.stackPerInterval, pwrite: pwrite.stackPerInterval });
       return [{ instructions_between_syscalls: n, total_pwrite_pct: total, direct_null_pct: direct, indirect_pct: total - direct }];
     },
     plot(rows: Row[]): TopLevelSpec {

@@ -17,6 +17,11 @@ export interface PointContext {
   /** This point's seed, derived from (experiment, point, --seed). */
   seed: number;
   quick: boolean;
+  /**
+   * Keeps evidence about this point for ID.meta.json (`details`, keyed by the point), e.g.
+   * the cycle stacks behind a row. Must be deterministic like the rows.
+   */
+  record?: (name: string, value: unknown) => void;
 }
 
 export interface Experiment {

@@ -25,10 +25,14 @@ export interface RunOptions {
   onPoint?: (done: number, total: number) => void;
 }
 
+/** Evidence an experiment recorded for one point (e.g. cycle stacks), kept in ID.meta.json. */
+export type PointDetails = { point: Point } & Record<string, unknown>;
+
 export interface ExperimentResult {
   experiment: Experiment;
   rows: Row[];
   config: RunConfig;
+  details: PointDetails[];
   csv: string;
 }
 
@@ -37,18 +41,24 @@ export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>
   const config = buildRunConfig(opts.machine, opts.overrides);
   const grid = exp.grid(opts.quick);
   const rows: Row[] = [];
+  const details: PointDetails[] = [];
   grid.forEach((point: Point, i: number) => {
     let pointRows: Row[];
+    const recorded: Record<string, unknown> = {};
+    const record = (name: string, value: unknown) => {
+      recorded[name] = value;
+    };
     try {
-      pointRows = exp.run(point, { config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick });
+      pointRows = exp.run(point, { config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick, record });
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new Error(`${exp.id}: point ${JSON.stringify(point)} failed: ${(err as Error).message}`, { cause: err });
     }
     rows.push(...pointRows);
+    if (Object.keys(recorded).length > 0) details.push({ point, ...recorded });
     opts.onPoint?.(i + 1, grid.length);
   });
-  return { experiment: exp, rows, config, csv: toCsv(exp.columns, rows, exp.precision) };
+  return { experiment: exp, rows, config, details, csv: toCsv(exp.columns, rows, exp.precision) };
 }
 
 export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<ExperimentResult> {
@@ -67,6 +77,7 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     columns: exp.columns,
     config: result.config,
     ...(exp.meta ? { notes: exp.meta({ config: result.config }) } : {}),
+    ...(result.details.length > 0 ? { details: result.details } : {}),
   };
   writeFileAtomic(join(opts.out, `${exp.id}.csv`), result.csv);
   writeFileAtomic(join(opts.out, `${exp.id}.meta.json`), JSON.stringify(meta, null, 2) + '\n');

@@ -45,6 +45,21 @@ describe('CLI', function () {
     expect(csv[1]).to.match(/^off,1,150\.0,/); // §2.1's 79 + 71 cycles
   });
 
+  it('fig2 keeps each point\'s cycle stacks in meta.json as evidence for its rows', () => {
+    const r = run(['run', 'fig2', '--quick', '--out', dir]);
+    expect(r.code, r.stderr).to.equal(0);
+    const meta = JSON.parse(readFileSync(join(dir, 'fig2.meta.json'), 'utf8'));
+    expect(meta.details).to.have.length(3);
+    const stacks = meta.details[0].cycleStackPerInterval;
+    expect(meta.details[0].point).to.deep.equal({ instructions_between_syscalls: 1000 });
+    // Without calls only user categories appear; a pwrite adds the exception entry to the
+    // user side and its own execution to the kernel side, and pollution shows as cross misses.
+    expect(Object.keys(stacks.none).every((k: string) => k.startsWith('user_'))).to.equal(true);
+    expect(stacks.pwrite.user_mode_switch).to.equal(meta.config.hw.modeSwitch.exceptionEntryCycles);
+    expect(stacks.pwrite.kernel_base).to.be.greaterThan(0);
+    expect(stacks.pwrite.user_l2_hit_cross).to.be.greaterThan(0);
+  });
+
   it('same seed, same bytes: two runs give identical CSVs', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');

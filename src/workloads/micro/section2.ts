@@ -102,6 +102,8 @@ export interface SpacingResult {
   userInstructions: number;
   userCycles: number;
   calls: number;
+  /** The core's cycle stack per interval (`spacing` user instructions plus the calls), non-zero categories. */
+  stackPerInterval: Record<string, number>;
 }
 
 /**
@@ -114,6 +116,7 @@ export function measureSpacing(hw: HwConfig, program: UserProgram, spacing: numb
   bench.runUser(opts.warmup);
   const i0 = bench.userInstructions();
   const c0 = bench.userCycles();
+  const stack0 = bench.core.stack.toRecord();
   let kCycles = 0;
   const n = Math.max(opts.minCalls, Math.ceil(opts.minInstructions / spacing));
   for (let i = 0; i < n; i++) {
@@ -122,14 +125,20 @@ export function measureSpacing(hw: HwConfig, program: UserProgram, spacing: numb
   }
   const userInstructions = bench.userInstructions() - i0;
   const userCycles = bench.userCycles() - c0;
+  const stack1 = bench.core.stack.toRecord();
+  const stack: Record<string, number> = {};
+  for (const k of Object.keys(stack1)) {
+    const v = (stack1[k] - stack0[k]) / n;
+    if (v !== 0) stack[k] = Math.round(v * 10) / 10;
+  }
   return {
     userIpc: userInstructions / userCycles,
-    kernelIpc: kCycles > 0 ? calls.reduce((a, c) => a + (opts.syscalls ?? SYSCALLS)[c].instructions, 0) * n / kCycles : 0,
+    kernelIpc: kCycles > 0 ? (calls.reduce((a, c) => a + (opts.syscalls ?? SYSCALLS)[c].instructions, 0) * n) / kCycles : 0,
     userInstructions,
     userCycles,
     calls: calls.length > 0 ? n : 0,
+    stackPerInterval: stack,
   };
-
 }
 
 export interface WindowOptions {
