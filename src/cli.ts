@@ -159,6 +159,11 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // Output piped into a reader that stops early (`| head`) is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -94,6 +94,13 @@ describe('CLI', function () {
     });
   }
 
+  it('stops quietly when its output is piped into a reader that quits early', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" machines | head -c 10`], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.have.length(10);
+    expect(r.stderr).to.equal('');
+  });
+
   it('--help exits 0', () => {
     const out = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     expect(out).to.match(/Usage: flexsc-sim/);
