@@ -9,7 +9,7 @@ import type { Experiment, Point, PointContext } from '../src/experiment.js';
 import type { Row } from '../src/report/csv.js';
 import { lineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
-import { measureSpacing, measureWarmKernelIpc, measureWindows, type SpacingOptions } from '../src/workloads/micro/section2.js';
+import { measureSpacing, measureWarmKernelIpc, measureWindows, summarizeWindows, type SpacingOptions } from '../src/workloads/micro/section2.js';
 import { SPECJBB, XALAN, type UserProgram } from '../src/workloads/micro/user-footprints.js';
 
 const SPACINGS = [1000, 2000, 5000, 10000, 20000, 50000, 100000, 500000];
@@ -86,6 +86,11 @@ function degradationFigure(id: 'fig2' | 'fig3', program: UserProgram, workload: 
 export const fig2 = degradationFigure('fig2', XALAN, 'xalan', 'Xalan');
 export const fig3 = degradationFigure('fig3', SPECJBB, 'specjbb', 'SPEC JBB');
 
+/** Fig. 1's layout: 1000-user-cycle windows, two before the call and fifteen after it. */
+export const FIG1_WINDOW = 1000;
+export const FIG1_BEFORE = 2;
+export const FIG1_AFTER = 15;
+
 export const fig1: Experiment = {
   id: 'fig1',
   title: 'User IPC of Xalan in 1000-cycle windows around one pwrite',
@@ -102,9 +107,9 @@ export const fig1: Experiment = {
       warmup: ctx.quick ? 2_000_000 : 10_000_000,
       gap: ctx.quick ? 200_000 : 1_000_000,
       calls: ctx.quick ? 4 : 24,
-      window: 1000,
-      before: 2,
-      after: 15,
+      window: FIG1_WINDOW,
+      before: FIG1_BEFORE,
+      after: FIG1_AFTER,
       step: 50,
     });
     return r.cycles.map((c, i) => ({ cycles: c, user_ipc: r.userIpc[i] }));
@@ -120,12 +125,9 @@ export const fig1: Experiment = {
     });
   },
   summarize(rows: Row[]): string[] {
-    const ipc = rows.map((r) => Number(r.user_ipc));
-    const base = (ipc[0] + ipc[1]) / 2;
-    const after = ipc.slice(2);
-    const lost = after.reduce((a, x) => a + (1 - x / base) * 1000, 0);
+    const s = summarizeWindows(rows.map((r) => Number(r.user_ipc)), FIG1_BEFORE, FIG1_WINDOW);
     return [
-      `Model: baseline ${base.toFixed(2)}, minimum ${Math.min(...after).toFixed(2)} right after the call, about ${lost.toFixed(0)} user cycles lost in the ${after.length} windows after it.`,
+      `Model: baseline ${s.baseline.toFixed(2)}, minimum ${s.minimum.toFixed(2)} right after the call, about ${s.lost.toFixed(0)} user cycles lost in the ${FIG1_AFTER} windows after it.`,
       'Paper: 1.45 → 0.38, recovering over about 14,000 cycles, about 2,700 cycles lost.',
     ];
   },

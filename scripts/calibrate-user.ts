@@ -21,7 +21,7 @@ import { buildRunConfig } from '../src/run-config.js';
 import { createRandom } from '../src/model/engine.js';
 import { pointSeed } from '../src/seed.js';
 import { loadReference } from '../src/report/reference.js';
-import { measureSpacing, measureWindows } from '../src/workloads/micro/section2.js';
+import { measureSpacing, measureWindows, summarizeWindows } from '../src/workloads/micro/section2.js';
 import { SPECJBB, XALAN, type UserProgram } from '../src/workloads/micro/user-footprints.js';
 
 const which = process.argv[2] === 'specjbb' ? 'specjbb' : 'xalan';
@@ -87,12 +87,9 @@ function evaluate(q: Params): { cost: number; text: string } {
   }
   if (which === 'xalan') {
     const w = measureWindows(hw, prog, 'pwrite', { seed: 1, warmup: 3_000_000, gap: 500_000, calls: 6, window: 1000, before: 2, after: 15, step: 50 });
-    const b = (w.userIpc[0] + w.userIpc[1]) / 2;
-    const after = w.userIpc.slice(2);
-    const min = Math.min(...after);
-    const lost = after.reduce((a, x) => a + (1 - x / b) * 1000, 0);
-    cost += 200 * Math.max(0, Math.abs(min - 0.4) - 0.06) + Math.max(0, lost - 5000) / 200 + Math.max(0, 2500 - lost) / 200 + 100 * Math.max(0, 0.92 - after[after.length - 1] / b);
-    cells.push(`fig1 min ${min.toFixed(2)} lost ${lost.toFixed(0)}`);
+    const { minimum, lost, recovered } = summarizeWindows(w.userIpc, 2, 1000);
+    cost += 200 * Math.max(0, Math.abs(minimum - 0.4) - 0.06) + Math.max(0, lost - 5000) / 200 + Math.max(0, 2500 - lost) / 200 + 100 * Math.max(0, 0.92 - recovered);
+    cells.push(`fig1 min ${minimum.toFixed(2)} lost ${lost.toFixed(0)}`);
   }
   return { cost, text: `ipc ${baseIpc.toFixed(3)} total/direct ${cells.join(' ')}` };
 }

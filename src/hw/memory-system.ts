@@ -135,10 +135,7 @@ export class MemorySystem {
         c.l1d.fill(line, space, mode);
         c.l2.fill(line, space, mode);
         this.afterL2Fill(c);
-        if (this.hw.l3.inclusive) {
-          this.l3.fill(line, space, mode);
-          this.afterL3Fill();
-        }
+        if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 0);
         this.transfers++;
         this.lastEvictor = -1;
         return REMOTE;
@@ -170,10 +167,7 @@ export class MemorySystem {
     } else {
       const ev3 = this.l3.takeEvictor(line, space);
       if (ev3 >= 0) this.lastEvictor = ev3;
-      if (this.hw.l3.inclusive) {
-        this.l3.fill(line, space, mode);
-        this.afterL3Fill();
-      }
+      if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 0);
       served = MEM;
     }
     if (this.hw.prefetch.enabled) this.prefetch(c, line, space, mode);
@@ -185,6 +179,12 @@ export class MemorySystem {
     if (!this.hw.l3.inclusive && c.l2.victimKey >= 0) {
       this.l3.fill(c.l2.victimKey, c.l2.victimSpace, c.l2.victimMode);
     }
+  }
+
+  /** Places a line in the L3; an inclusive L3 back-invalidates the line it evicts. */
+  private fillL3(line: number, space: number, mode: ExecMode, flags: number): void {
+    this.l3.fill(line, space, mode, flags);
+    if (this.hw.l3.inclusive) this.afterL3Fill();
   }
 
   /** Inclusive L3: an evicted line leaves every core's private caches too. */
@@ -238,14 +238,10 @@ export class MemorySystem {
       if (c.l2.find(line, space) >= 0) return;
       c.l2.fill(line, space, mode, 2);
       this.afterL2Fill(c);
-      if (this.hw.l3.inclusive) {
-        this.l3.fill(line, space, mode, 2);
-        this.afterL3Fill();
-      }
+      if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 2);
     } else {
       if (this.l3.find(line, space) >= 0) return;
-      this.l3.fill(line, space, mode, 2);
-      if (this.hw.l3.inclusive) this.afterL3Fill();
+      this.fillL3(line, space, mode, 2);
     }
   }
 

@@ -164,16 +164,28 @@ export class FootprintRunner {
       const key = this.instanceKey(r, at);
       const stride = r.strideLines ?? 1;
       const base = this.alloc.base(key, r.lines, stride) / this.lineBytes;
+      const overlap = r.missOverlap ?? this.spec.missOverlap ?? this.defaultOverlap;
       let cursor = this.cursors.get(key) ?? 0;
       for (let i = 0; i < lines; i++) {
-        const line = base + cursor * stride;
-        const huge = r.huge === true;
-        core.dref(line, Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage)), huge, false, space);
+        this.touch(core, r, base + cursor * stride, space, overlap);
         cursor = cursor + 1 === r.lines ? 0 : cursor + 1;
       }
       this.cursors.set(key, cursor);
     }
     core.end(0);
+  }
+
+  /** One reference of region `r` to `line`: a fetch (and its branch) or a data access. */
+  private touch(core: Core, r: RegionSpec, line: number, space: number, overlap: number): void {
+    if (r.side === 'code') {
+      core.ifetch(line, Math.floor(line / this.linesPerPage), space);
+      // Each code line carries a branch whose target the BTB must remember.
+      core.branch(line, space);
+    } else {
+      const huge = r.huge === true;
+      const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
+      core.dref(line, page, huge, r.sharedWrite === true, space, overlap);
+    }
   }
 
   /**
@@ -206,16 +218,7 @@ export class FootprintRunner {
           idx = cursor;
           cursor = cursor + 1 === r.lines ? 0 : cursor + 1;
         }
-        const line = base + idx * stride;
-        if (r.side === 'code') {
-          core.ifetch(line, Math.floor(line / this.linesPerPage), space);
-          // Each code line carries a branch whose target the BTB must remember.
-          core.branch(line, space);
-        } else {
-          const huge = r.huge === true;
-          const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
-          core.dref(line, page, huge, r.sharedWrite === true, space, r.missOverlap ?? overlap);
-        }
+        this.touch(core, r, base + idx * stride, space, r.missOverlap ?? overlap);
       }
       if (r.pattern === 'sequential') this.cursors.set(key, cursor);
     }

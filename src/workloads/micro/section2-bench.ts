@@ -175,12 +175,4 @@ export class Section2Bench {
   userCycles(): number {
     return this.core.stack.modeCycles(USER);
   }
-
-  kernelInstructions(): number {
-    return this.core.stack.event(KERNEL, 'instructions');
-  }
-
-  kernelCycles(): number {
-    return this.core.stack.modeCycles(KERNEL);
-  }
 }

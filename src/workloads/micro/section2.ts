@@ -101,7 +101,6 @@ export interface SpacingResult {
   kernelIpc: number;
   userInstructions: number;
   userCycles: number;
-  calls: number;
   /** The core's cycle stack per interval (`spacing` user instructions plus the calls), non-zero categories. */
   stackPerInterval: Record<string, number>;
 }
@@ -117,11 +116,16 @@ export function measureSpacing(hw: HwConfig, program: UserProgram, spacing: numb
   const i0 = bench.userInstructions();
   const c0 = bench.userCycles();
   const stack0 = bench.core.stack.toRecord();
+  let kInstructions = 0;
   let kCycles = 0;
   const n = Math.max(opts.minCalls, Math.ceil(opts.minInstructions / spacing));
   for (let i = 0; i < n; i++) {
     bench.runUser(spacing);
-    if (calls.length > 0) for (const m of bench.interrupt(calls)) kCycles += m.cycles;
+    if (calls.length === 0) continue;
+    for (const m of bench.interrupt(calls)) {
+      kInstructions += m.instructions;
+      kCycles += m.cycles;
+    }
   }
   const userInstructions = bench.userInstructions() - i0;
   const userCycles = bench.userCycles() - c0;
@@ -133,10 +137,9 @@ export function measureSpacing(hw: HwConfig, program: UserProgram, spacing: numb
   }
   return {
     userIpc: userInstructions / userCycles,
-    kernelIpc: kCycles > 0 ? (calls.reduce((a, c) => a + (opts.syscalls ?? SYSCALLS)[c].instructions, 0) * n) / kCycles : 0,
+    kernelIpc: kCycles > 0 ? kInstructions / kCycles : 0,
     userInstructions,
     userCycles,
-    calls: calls.length > 0 ? n : 0,
     stackPerInterval: stack,
   };
 }
@@ -162,8 +165,29 @@ export interface WindowResult {
   /** Window start in user cycles (the call is issued at before × window). */
   cycles: number[];
   userIpc: number[];
-  /** Model baseline: user IPC over the gaps, calls excluded. */
-  baselineIpc: number;
+}
+
+export interface WindowSummary {
+  /** Mean IPC of the windows before the call. */
+  baseline: number;
+  /** Lowest window IPC after the call. */
+  minimum: number;
+  /** User cycles lost in the windows after the call, against the baseline. */
+  lost: number;
+  /** IPC of the last window, relative to the baseline. */
+  recovered: number;
+}
+
+/** Fig. 1's figures of merit from the window IPCs of `measureWindows`. */
+export function summarizeWindows(userIpc: readonly number[], before: number, window: number): WindowSummary {
+  const baseline = userIpc.slice(0, before).reduce((a, x) => a + x, 0) / before;
+  const after = userIpc.slice(before);
+  return {
+    baseline,
+    minimum: Math.min(...after),
+    lost: after.reduce((a, x) => a + (1 - x / baseline) * window, 0),
+    recovered: after[after.length - 1] / baseline,
+  };
 }
 
 /**
@@ -175,8 +199,6 @@ export function measureWindows(hw: HwConfig, program: UserProgram, call: string,
   bench.runUser(opts.warmup);
   const nWin = opts.before + opts.after;
   const sums = new Float64Array(nWin);
-  let baseI = 0;
-  let baseC = 0;
   const track = (untilCycles: number, points: number[][]) => {
     // Runs user code in `step`-instruction segments until `untilCycles` user cycles have
     // passed since the start of tracking; records (cycles, instructions) after each.
@@ -197,14 +219,10 @@ export function measureWindows(hw: HwConfig, program: UserProgram, call: string,
     return i1 + ((i2 - i1) * (c - c1)) / (c2 - c1);
   };
   for (let k = 0; k < opts.calls; k++) {
-    const gapC0 = bench.userCycles();
-    const gapI0 = bench.userInstructions();
     bench.runUser(opts.gap);
     // Windows before the call.
     const pre: number[][] = [];
     track(opts.before * opts.window, pre);
-    baseI += bench.userInstructions() - gapI0;
-    baseC += bench.userCycles() - gapC0;
     const preEnd = pre[pre.length - 1][0];
     const shift = preEnd - opts.before * opts.window; // overshoot of the last segment
     for (let w = 0; w < opts.before; w++) {
@@ -226,7 +244,6 @@ export function measureWindows(hw: HwConfig, program: UserProgram, call: string,
   return {
     cycles: Array.from({ length: nWin }, (_, w) => w * opts.window),
     userIpc: Array.from(sums, (s) => s / opts.calls),
-    baselineIpc: baseI / baseC,
   };
 }
 
