@@ -1,10 +1,11 @@
 /** The registry of experiments, in the order `list` and `reproduce` use. */
 import type { Experiment } from '../src/experiment.js';
+import { fig9, fig10 } from './getppid-batching.js';
 import { nullSyscall } from './null-syscall.js';
 import { fig1, fig2, fig3, fig4 } from './section2-figures.js';
 import { table1 } from './table1.js';
 
-export const experiments: readonly Experiment[] = [nullSyscall, table1, fig1, fig2, fig3, fig4];
+export const experiments: readonly Experiment[] = [nullSyscall, table1, fig1, fig2, fig3, fig4, fig9, fig10];
 
 export function experimentIds(): string[] {
   return experiments.map((e) => e.id);

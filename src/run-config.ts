@@ -1,15 +1,18 @@
 /**
- * The effective configuration of a run: the machine (`hw`, from a preset) plus every
- * `--set path=value` override, validated as a whole. It is written into each run's
- * `ID.meta.json`, so a result always says exactly which machine produced it.
+ * The effective configuration of a run: the machine (`hw`, from a preset), the operating
+ * system and FlexSC mechanism constants (`os`, from `src/model/os-defaults.json`), plus
+ * every `--set path=value` override, validated as a whole. It is written into each run's
+ * `ID.meta.json`, so a result always says exactly which machine and OS produced it.
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
 import { HwSchema, formatIssues, loadPreset, type HwConfig } from './hw/machine-config.js';
+import { OsSchema, defaultOsConfig, type OsConfig } from './model/os-config.js';
 
-export const RunConfigSchema = z.strictObject({ hw: HwSchema });
+export const RunConfigSchema = z.strictObject({ hw: HwSchema, os: OsSchema });
 export interface RunConfig {
   hw: HwConfig;
+  os: OsConfig;
 }
 
 export interface Override {
@@ -65,7 +68,7 @@ export function applyOverride(config: Tree, { path, value }: Override): void {
 /** Builds the validated run configuration from a machine preset and overrides. */
 export function buildRunConfig(machine: string, overrides: readonly string[] = []): RunConfig {
   const preset = loadPreset(machine);
-  const config: Tree = { hw: preset.hw };
+  const config: Tree = { hw: preset.hw, os: defaultOsConfig() };
   for (const text of overrides) applyOverride(config, parseOverride(text));
   const parsed = RunConfigSchema.safeParse(config);
   if (!parsed.success) {

@@ -194,7 +194,15 @@ export class FootprintRunner {
    * segments: `slice` [from, to) is the share of the activation this segment covers, and
    * each pass region touches the matching share of its lines.
    */
-  run(core: Core, instructions: number, at: Placement, rng: SimRandom, slice: { from: number; to: number } = WHOLE): number {
+  run(
+    core: Core,
+    instructions: number,
+    at: Placement,
+    rng: SimRandom,
+    slice: { from: number; to: number } = WHOLE,
+    /** Extra references the segment makes beyond its regions (e.g. a syscall entry's line). */
+    extra?: (core: Core) => void,
+  ): number {
     const space = this.mode === KERNEL ? 0 : at.space;
     core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
     const overlap = this.spec.missOverlap ?? this.defaultOverlap;
@@ -226,6 +234,7 @@ export class FootprintRunner {
     const m = Math.floor(mk);
     this.carry.set('#branch', mk - m);
     if (m > 0) core.mispredicts(m);
+    if (extra !== undefined) extra(core);
     return core.end(instructions);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The syscall catalog: per kind, the kernel instructions it executes and the footprint of
- * its code path (DESIGN.md §5–§6). Blocking behaviour and locks come with the OS model.
+ * its code path (DESIGN.md §5–§6), and (`BEHAVIOUR`, `kernelOps`) the locks it takes and
+ * where it may wait.
  *
  * A handler's footprint is built from a few region kinds, each a `pass` (touched once per
  * call, so the code side is loop-dominated: Table 1 evicts only 32–78 i-cache lines for
@@ -26,6 +27,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.js';
 import type { FootprintSpec, RegionSpec } from './footprint.js';
+import type { RwMode } from './locks.js';
 
 export interface SyscallShape {
   /** Kernel instructions per call. */
@@ -105,4 +107,70 @@ export function syscallSpec(name: string): SyscallSpec {
 /** Replaces a syscall's shape (calibration tools and tests). */
 export function withShape(name: string, shape: SyscallShape): SyscallSpec {
   return { name, ...shape, footprint: footprint(name, shape) };
+}
+
+/**
+ * How a call behaves beyond its footprint: the kernel locks it takes and where it may wait.
+ * Locks are Linux 2.6.33's: `mmap`/`munmap` hold the process's `mmap_sem` for writing
+ * (sys_mmap_pgoff, sys_munmap: down_write), a page fault holds it for reading
+ * (do_page_fault: down_read); `munmap` also shoots down the TLB entries of the other cores
+ * that run the process. The shares of a path spent before, inside and after a lock are
+ * estimates (the lock covers the VMA work, not the entry and exit paths).
+ */
+export interface SyscallBehaviour {
+  /** Share of the instructions run before the call checks whether it must wait (default 0.5). */
+  waitAt?: number;
+  /** `mmap_sem` held over the share [from, to) of the instructions. */
+  lock?: { mode: RwMode; from: number; to: number };
+  /** TLB-shootdown IPIs to the other cores running the process, inside the lock. */
+  shootdown?: boolean;
+}
+
+export const BEHAVIOUR: Readonly<Record<string, SyscallBehaviour>> = {
+  mmap: { lock: { mode: 'write', from: 0.15, to: 0.9 } },
+  munmap: { lock: { mode: 'write', from: 0.15, to: 0.9 }, shootdown: true },
+  'page-fault': { lock: { mode: 'read', from: 0.1, to: 0.9 } },
+};
+
+/** One step of a call's kernel path. */
+export type KernelOp =
+  | { op: 'run'; from: number; to: number }
+  | { op: 'acquire'; mode: RwMode }
+  | { op: 'release'; mode: RwMode }
+  | { op: 'shootdown' }
+  | { op: 'wait' }
+  | { op: 'complete' };
+
+const opsCache = new Map<string, readonly KernelOp[]>();
+
+/**
+ * The kernel path of a call as ops: runs of its instructions (shares [from, to) of one
+ * activation of its footprint), with the lock, the shootdown and the wait at their points,
+ * and `complete` (its effects: results posted, a response sent) at the end.
+ */
+export function kernelOps(name: string, waits: boolean): readonly KernelOp[] {
+  const key = `${name}/${waits}`;
+  const hit = opsCache.get(key);
+  if (hit) return hit;
+  const b = BEHAVIOUR[name] ?? {};
+  const marks: { at: number; ops: KernelOp[] }[] = [];
+  if (b.lock) {
+    marks.push({ at: b.lock.from, ops: [{ op: 'acquire', mode: b.lock.mode }] });
+    const release: KernelOp[] = b.shootdown ? [{ op: 'shootdown' }] : [];
+    release.push({ op: 'release', mode: b.lock.mode });
+    marks.push({ at: b.lock.to, ops: release });
+  }
+  if (waits) marks.push({ at: b.waitAt ?? 0.5, ops: [{ op: 'wait' }] });
+  marks.sort((x, y) => x.at - y.at);
+  const ops: KernelOp[] = [];
+  let at = 0;
+  for (const m of marks) {
+    if (m.at > at) ops.push({ op: 'run', from: at, to: m.at });
+    ops.push(...m.ops);
+    at = Math.max(at, m.at);
+  }
+  if (at < 1) ops.push({ op: 'run', from: at, to: 1 });
+  ops.push({ op: 'complete' });
+  opsCache.set(key, ops);
+  return ops;
 }

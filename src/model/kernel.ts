@@ -1,0 +1,647 @@
+/**
+ * The operating-system model (DESIGN.md §6): CPUs, tasks, the scheduler, interrupts and
+ * wake-ups, on the simjs engine, driving the hardware model.
+ *
+ * ## Time
+ * Each CPU advances in *steps*. A step starts at the engine's current time, which is the
+ * CPU's own clock (`core.now`); it performs any number of zero-time operations (taking or
+ * releasing a lock, waking a task, posting a syscall entry) and then at most one timed
+ * operation — a bounded segment of instructions (≤ 2K), a mode switch, a context switch —
+ * after which the next step is scheduled at the CPU's new clock. So every interaction
+ * between CPUs (a lock released, a task woken, a line written) happens at an exact engine
+ * time, and accesses of different cores to the shared L3 interleave at segment granularity.
+ * A CPU with nothing to run stops stepping (idle); a wake-up schedules its next step.
+ *
+ * ## Rules, stated
+ * - **Scheduler**: per-CPU FIFO run queues with a fixed time slice (`os.scheduler`); a
+ *   task in user mode past its slice is preempted by the timer interrupt when another task
+ *   waits; kernel code is not preempted (Linux 2.6.33 server kernels: no CONFIG_PREEMPT)
+ *   except kernel threads, which yield between units of work. A CPU that runs out of work
+ *   pulls the oldest ready, unpinned task from the longest other run queue (idle balance).
+ * - **Wake-up placement**: a task wakes on its previous CPU if that is idle, else on the
+ *   first idle CPU after it, else on its previous CPU (Linux's wake-affine idle-sibling
+ *   search, simplified). Pinned tasks wake where they are pinned.
+ * - **Waking an idle CPU** costs no IPI: it waits in mwait on its need-resched flag, so
+ *   the waker's write wakes it after `os.idle.exitCycles`.
+ * - **Preemption on wake-up** happens only for tasks that ask for it (FlexSC's syscall
+ *   threads, `os.flexsc.preemptOnWake`): the waker sends an IPI; the target takes the
+ *   interrupt and, if it was running user code, switches to the woken task instead of
+ *   returning to user mode.
+ * - **Context switches** run the scheduler's kernel footprint (shared code and data, plus
+ *   the incoming task's own task-struct and stack lines) and, when the address space
+ *   changes, write CR3 — which flushes the non-global TLB entries unless PCIDs are in use.
+ *   Kernel threads borrow the previous address space (lazy TLB).
+ * - **Interrupts** (network, IPIs, the timer) trap on the CPU they are sent to at its next
+ *   step boundary: exception entry, the handler's footprint, its effect (e.g. waking the
+ *   thread a packet is for), exception exit — under every syscall mechanism.
+ */
+import { KERNEL, USER, type ExecMode } from '../hw/cache-array.js';
+import type { Core } from '../hw/core.js';
+import { CAT } from '../hw/cycle-stack.js';
+import { Machine } from '../hw/machine.js';
+import type { RunConfig } from '../run-config.js';
+import { Entity, createRandom, createSim, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
+import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
+import { RwSemaphore, type UserMutex } from './locks.js';
+import { SYSCALLS, type SyscallSpec } from './syscalls.js';
+import { WaitChannel } from './wait-channel.js';
+
+/** Segments are bounded so cores interleave (DESIGN.md §5). */
+export const MAX_SEGMENT = 2000;
+
+/** What a task's step did. */
+export const TIMED = 0;
+export const BLOCKED = 1;
+export const SPIN = 2;
+export const EXITED = 3;
+/** The task gives up the CPU but stays ready (kernel threads between units of work). */
+export const YIELD = 4;
+export type StepResult = typeof TIMED | typeof BLOCKED | typeof SPIN | typeof EXITED | typeof YIELD;
+
+export type TaskState = 'ready' | 'running' | 'blocked' | 'exited';
+
+/** Anything the scheduler runs: an NPTL thread, a FlexSC syscall thread, a FlexSC-Threads carrier. */
+export abstract class Task {
+  state: TaskState = 'ready';
+  /** CPU whose run queue holds the task, or that runs it. */
+  cpu: Cpu | null = null;
+  lastCpu: number;
+  /** Pinned to one CPU (-1: may run anywhere). */
+  pinned = -1;
+  /** The task resumes in user mode (new, or preempted there): switching it in ends with a return to user. */
+  resumeUser = true;
+  /** Wants to preempt the CPU it is woken on (by IPI). */
+  preemptOnWake = false;
+  readonly placement: Placement;
+  /** Cycles this task has waited on the run queue, and when it was last queued. */
+  readySince = 0;
+  runs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly process: Process,
+    /** Runs only in the kernel (no user space of its own: lazy TLB). */
+    readonly kernelThread: boolean,
+    firstCpu: number,
+  ) {
+    this.lastCpu = firstCpu;
+    this.placement = { space: process.space, thread: id, request: 0 };
+    if (kernelThread) this.resumeUser = false;
+  }
+
+  /** Runs the task's next piece of work on `cpu` (see the module comment on steps). */
+  abstract advance(k: Kernel, cpu: Cpu): StepResult;
+}
+
+/** An interrupt waiting to be taken on a CPU. */
+export interface Interrupt {
+  name: string;
+  handler: FootprintRunner;
+  instructions: number;
+  /** Runs after the handler (e.g. wakes the task a packet is for). */
+  effect?: (now: number) => void;
+}
+
+export class Cpu {
+  current: Task | null = null;
+  readonly runqueue: Task[] = [];
+  stepPending = false;
+  /** Stopped: nothing to run, no step scheduled. */
+  idle = true;
+  /** Spinning on a kernel spinlock: no step scheduled, the wait is charged as lock_wait. */
+  spinning = false;
+  sliceStart = 0;
+  /** Execution mode of the core right now. */
+  mode: ExecMode = KERNEL;
+  /** Address space whose page tables are loaded (-1: none yet). */
+  loadedSpace = -1;
+  /** The task that ran last (for FlexSC's handoff between a waiter and its syscall thread). */
+  previous: Task | null = null;
+  readonly irqs: Interrupt[] = [];
+  /** Interrupt being handled: its phase, and the mode it interrupted. */
+  irqPhase = 0;
+  irqFrom: ExecMode = KERNEL;
+  irqInstrLeft = 0;
+  /** A woken task asked to preempt this CPU: reschedule at the next return to user. */
+  needResched = false;
+  contextSwitches = 0;
+  handoffs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly core: Core,
+  ) {}
+}
+
+export class Process {
+  readonly mmapSem: RwSemaphore<Task>;
+  readonly user: FootprintRunner;
+  readonly tasks: Task[] = [];
+
+  constructor(
+    readonly space: number,
+    readonly name: string,
+    footprint: FootprintSpec,
+    k: Kernel,
+  ) {
+    this.mmapSem = new RwSemaphore<Task>(`${name}.mmap_sem`);
+    this.user = k.runner(footprint);
+  }
+}
+
+/** Engine driver: one entity through which the kernel schedules its callbacks. */
+class Driver extends Entity {
+  start(): void {}
+}
+
+export interface KernelOptions {
+  config: RunConfig;
+  seed: number;
+  /** Track which mode evicted each line (the cycle stack's pollution split). Default true. */
+  trackEvictors?: boolean;
+  /** Syscall catalog (tests may replace it). */
+  syscalls?: Readonly<Record<string, SyscallSpec>>;
+}
+
+const SCHEDULER: (os: RunConfig['os']) => FootprintSpec = (os) => ({
+  name: 'kernel/schedule',
+  mode: 'kernel',
+  baseCpi: os.scheduler.contextSwitch.baseCpi,
+  mispredictsPerKilo: 5,
+  regions: [
+    { name: 'code', side: 'code', scope: 'shared', lines: os.scheduler.contextSwitch.codeLines, pattern: 'pass' },
+    { name: 'runqueue', side: 'data', scope: 'shared', lines: os.scheduler.contextSwitch.dataLines, pattern: 'pass', huge: true },
+    { name: 'task', side: 'data', scope: 'thread', lines: os.scheduler.contextSwitch.taskLines, pattern: 'pass', huge: true },
+  ],
+});
+
+/** A small kernel path: `codeLines` of code and `dataLines` of data, touched once per activation. */
+export function smallKernelPath(name: string, baseCpi: number, codeLines: number, dataLines: number): FootprintSpec {
+  const regions: FootprintSpec['regions'] = [{ name: 'code', side: 'code', scope: 'shared', lines: codeLines, pattern: 'pass' }];
+  if (dataLines > 0) regions.push({ name: 'data', side: 'data', scope: 'shared', lines: dataLines, pattern: 'pass', huge: true });
+  return { name, mode: 'kernel', baseCpi, mispredictsPerKilo: 5, regions };
+}
+
+export class Kernel {
+  readonly machine: Machine;
+  readonly config: RunConfig;
+  readonly sim: SimKernel;
+  readonly cpus: Cpu[];
+  readonly rng: SimRandom;
+  readonly alloc: AddressAllocator;
+  readonly syscalls: Readonly<Record<string, SyscallSpec>>;
+  readonly processes: Process[] = [];
+  private readonly driver: SimEntity;
+  private readonly runners = new Map<string, FootprintRunner>();
+  private readonly scheduler: FootprintRunner;
+  private readonly tick: FootprintRunner;
+  private readonly ipiHandler: FootprintRunner;
+  readonly shootdownHandler: FootprintRunner;
+  private readonly timeslice: number;
+  private nextTaskId = 1;
+  private nextRequestId = 1;
+  /** Set to stop the run at the next event. */
+  private stopped = false;
+  ipisSent = 0;
+
+  constructor(opts: KernelOptions) {
+    this.config = opts.config;
+    this.machine = new Machine(opts.config.hw, { trackEvictors: opts.trackEvictors ?? true });
+    this.sim = createSim();
+    this.driver = this.sim.addEntity(Driver, 'kernel');
+    this.rng = createRandom(opts.seed);
+    this.alloc = new AddressAllocator(opts.config.hw.lineBytes, opts.config.hw.pageBytes);
+    this.syscalls = opts.syscalls ?? SYSCALLS;
+    this.cpus = this.machine.cores.map((core, i) => new Cpu(i, core));
+    const os = opts.config.os;
+    this.scheduler = this.runner(SCHEDULER(os));
+    this.tick = this.runner(smallKernelPath('kernel/timer-tick', os.scheduler.contextSwitch.baseCpi, 6, 4));
+    this.ipiHandler = this.runner(smallKernelPath('kernel/ipi', os.scheduler.contextSwitch.baseCpi, 3, 2));
+    this.shootdownHandler = this.runner(smallKernelPath('kernel/tlb-shootdown', os.scheduler.contextSwitch.baseCpi, 3, 2));
+    this.timeslice = os.scheduler.timesliceUs * 1000 * opts.config.hw.ghz;
+  }
+
+  get now(): number {
+    return this.sim.time();
+  }
+
+  /** A footprint runner (one per footprint name, shared by every CPU). */
+  runner(spec: FootprintSpec): FootprintRunner {
+    let r = this.runners.get(spec.name);
+    if (!r) {
+      const hw = this.config.hw;
+      r = new FootprintRunner(spec, this.alloc, hw.lineBytes, hw.pageBytes, hw.hugePageBytes, hw.core.dataMissOverlap);
+      this.runners.set(spec.name, r);
+    }
+    return r;
+  }
+
+  syscallSpec(name: string): SyscallSpec {
+    const s = this.syscalls[name];
+    if (!s) throw new Error(`unknown syscall '${name}': the catalog has ${Object.keys(this.syscalls).join(', ')}`);
+    return s;
+  }
+
+  createProcess(name: string, footprint: FootprintSpec): Process {
+    const p = new Process(this.processes.length + 1, name, footprint, this);
+    this.processes.push(p);
+    return p;
+  }
+
+  newTaskId(): number {
+    return this.nextTaskId++;
+  }
+
+  newRequestId(): number {
+    return this.nextRequestId++;
+  }
+
+  /** Calls `fn` at engine time `time` (≥ now). */
+  at(time: number, fn: () => void): void {
+    const delay = time - this.sim.time();
+    this.driver.setTimer(delay > 0 ? delay : 0).done(() => {
+      if (!this.stopped) fn();
+    });
+  }
+
+  /** Runs until no event is left, `until` cycles have passed, or `stop()` is called. */
+  run(until = Infinity): void {
+    if (until !== Infinity) this.at(until, () => this.stop());
+    this.sim.simulate(Infinity);
+    // Bring every core's clock (and its idle time) to the end of the run.
+    const end = this.sim.time();
+    for (const cpu of this.cpus) if (cpu.core.now < end && (cpu.idle || cpu.spinning)) this.accountGap(cpu, end);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  // ---- tasks and the scheduler -------------------------------------------------------
+
+  /** Adds a new task, ready to run (on `cpu`, or placed by the wake-up rule). */
+  start(task: Task): void {
+    task.process.tasks.push(task);
+    task.state = 'blocked';
+    this.wake(task);
+  }
+
+  /**
+   * Makes a blocked task ready and places it (see the module comment). `from` is the CPU
+   * of the waker when the waker is about to sleep there itself (no IPI is needed then).
+   */
+  wake(task: Task, from: Cpu | null = null): void {
+    if (task.state !== 'blocked') return;
+    task.state = 'ready';
+    const cpu = this.cpus[this.placeWakeup(task)];
+    this.enqueue(cpu, task);
+    if (cpu.idle) {
+      this.kick(cpu, this.config.os.idle.exitCycles);
+    } else if (task.preemptOnWake && cpu !== from && cpu.current !== null && cpu.current !== task && !cpu.current.preemptOnWake) {
+      // An IPI makes the CPU reschedule at its next return to user mode.
+      cpu.needResched = true;
+      this.sendIpi(cpu);
+    }
+  }
+
+  private placeWakeup(task: Task): number {
+    if (task.pinned >= 0) return task.pinned;
+    const n = this.cpus.length;
+    const prev = task.lastCpu;
+    for (let i = 0; i < n; i++) {
+      const c = (prev + i) % n;
+      if (this.cpus[c].idle) return c;
+    }
+    return prev;
+  }
+
+  private enqueue(cpu: Cpu, task: Task): void {
+    task.cpu = cpu;
+    task.readySince = this.now;
+    cpu.runqueue.push(task);
+  }
+
+  /** Sends a reschedule IPI to `cpu` (the sender's cost is charged by the caller's path). */
+  sendIpi(cpu: Cpu): void {
+    this.ipisSent++;
+    const ipi = this.config.os.ipi;
+    this.at(this.now + ipi.latencyCycles, () => this.raise(cpu, { name: 'ipi', handler: this.ipiHandler, instructions: ipi.handlerInstructions }));
+  }
+
+  /** Queues an interrupt on `cpu`; an idle CPU wakes to take it. */
+  raise(cpu: Cpu, irq: Interrupt): void {
+    cpu.irqs.push(irq);
+    if (cpu.idle) this.kick(cpu, this.config.os.idle.exitCycles);
+  }
+
+  /** Wakes an idle CPU: its next step comes after `delay` cycles. */
+  private kick(cpu: Cpu, delay: number): void {
+    cpu.idle = false;
+    this.scheduleStep(cpu, this.now + delay);
+  }
+
+  private scheduleStep(cpu: Cpu, time: number): void {
+    if (cpu.stepPending) return;
+    cpu.stepPending = true;
+    this.at(time, () => this.step(cpu));
+  }
+
+  /** Accounts the gap before `time` on a CPU that was idle or spinning. */
+  private accountGap(cpu: Cpu, time: number): void {
+    const core = cpu.core;
+    if (time <= core.now) return;
+    if (cpu.spinning) core.charge(KERNEL, CAT.lock_wait, time - core.now);
+    else core.idleUntil(time);
+  }
+
+  /** Blocks the running task on `cpu` until `wake(task)`; returns BLOCKED for the step. */
+  block(task: Task): StepResult {
+    task.state = 'blocked';
+    return BLOCKED;
+  }
+
+  /** Blocks the running task for `cycles`. */
+  sleep(task: Task, cycles: number): StepResult {
+    task.state = 'blocked';
+    this.at(this.now + cycles, () => this.wake(task));
+    return BLOCKED;
+  }
+
+  /** The task starts spinning on `cpu` (charged as lock_wait until `grantSpin`). */
+  spin(cpu: Cpu): StepResult {
+    cpu.spinning = true;
+    return SPIN;
+  }
+
+  /** A spinning CPU got its lock: it resumes now. */
+  grantSpin(task: Task): void {
+    const cpu = task.cpu;
+    if (cpu === null || !cpu.spinning) throw new Error(`task ${task.name} was not spinning`);
+    this.accountGap(cpu, this.now);
+    cpu.spinning = false;
+    this.scheduleStep(cpu, this.now);
+  }
+
+  /** Posts a token to a wait channel and wakes the task it hands it to. */
+  post(channel: WaitChannel<Task>): void {
+    const w = channel.post();
+    if (w !== undefined) this.wake(w);
+  }
+
+  private step(cpu: Cpu): void {
+    cpu.stepPending = false;
+    const core = cpu.core;
+    const t = this.now;
+    if (core.now < t) this.accountGap(cpu, t);
+    else if (core.now > t + 1e-6) throw new Error(`cpu ${cpu.id}: step at ${t} but the core is busy until ${core.now}`);
+    cpu.idle = false;
+
+    if (cpu.irqPhase > 0 || cpu.irqs.length > 0) {
+      this.interruptStep(cpu);
+      this.scheduleStep(cpu, core.now);
+      return;
+    }
+
+    let task = cpu.current;
+    if (task === null) {
+      task = this.pickNext(cpu);
+      if (task === null) {
+        cpu.idle = true;
+        cpu.mode = KERNEL;
+        cpu.previous = null;
+        return;
+      }
+      this.switchTo(cpu, task);
+      this.scheduleStep(cpu, core.now);
+      return;
+    }
+
+    // A woken task asked to preempt (IPI) while this one was in the kernel: it is
+    // preempted now that it is back in user mode.
+    if (cpu.needResched && cpu.mode === USER) {
+      cpu.needResched = false;
+      if (cpu.runqueue.length > 0) {
+        task.resumeUser = true;
+        task.state = 'ready';
+        this.enqueue(cpu, task);
+        this.leave(cpu, task);
+        this.scheduleStep(cpu, core.now);
+        return;
+      }
+    }
+    // Time slice: a user-mode task past its slice is preempted by the timer tick when
+    // another task waits; a kernel thread yields between units of work (see `YIELD`).
+    if (cpu.runqueue.length > 0 && core.now - cpu.sliceStart >= this.timeslice && cpu.mode === USER) {
+      cpu.needResched = true;
+      this.raise(cpu, { name: 'timer', handler: this.tick, instructions: this.config.os.scheduler.tickInstructions });
+      this.interruptStep(cpu);
+      this.scheduleStep(cpu, core.now);
+      return;
+    }
+
+    const r = task.advance(this, cpu);
+    switch (r) {
+      case TIMED:
+        break;
+      case SPIN:
+        return; // resumed by grantSpin
+      case YIELD:
+        task.state = 'ready';
+        this.enqueue(cpu, task);
+        this.leave(cpu, task);
+        break;
+      case BLOCKED:
+      case EXITED:
+        if (r === EXITED) task.state = 'exited';
+        else if (task.state !== 'blocked' && task.state !== 'ready') throw new Error(`task ${task.name} returned BLOCKED in state ${task.state}`);
+        this.leave(cpu, task);
+        break;
+    }
+    this.scheduleStep(cpu, core.now);
+  }
+
+  private leave(cpu: Cpu, task: Task): void {
+    cpu.previous = task;
+    cpu.current = null;
+    task.lastCpu = cpu.id;
+    if (task.state !== 'ready') task.cpu = null;
+  }
+
+  /** Next task for `cpu`: its own run queue, else one pulled from the longest other queue. */
+  private pickNext(cpu: Cpu): Task | null {
+    const own = cpu.runqueue.shift();
+    if (own !== undefined) return own;
+    let victim: Cpu | null = null;
+    for (const other of this.cpus) {
+      if (other === cpu) continue;
+      if (other.runqueue.some((t) => t.pinned < 0) && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
+    }
+    if (victim === null) return null;
+    const i = victim.runqueue.findIndex((t) => t.pinned < 0);
+    const [task] = victim.runqueue.splice(i, 1);
+    return task;
+  }
+
+  /**
+   * Switches `cpu` to `next`: the scheduler's path (or FlexSC's lightweight handoff between
+   * a thread sleeping in flexsc_wait and its syscall thread), the CR3 write if the address
+   * space changes. One timed operation.
+   */
+  private switchTo(cpu: Cpu, next: Task): void {
+    const core = cpu.core;
+    cpu.mode = KERNEL;
+    next.state = 'running';
+    next.cpu = cpu;
+    next.runs++;
+    const handoff = this.isHandoff(cpu.previous, next);
+    if (handoff !== null) {
+      handoff.run(core, this.config.os.flexsc.handoffInstructions, next.placement, this.rng);
+      cpu.handoffs++;
+    } else {
+      const cs = this.config.os.scheduler.contextSwitch;
+      this.scheduler.run(core, cs.instructions, next.placement, this.rng);
+      cpu.contextSwitches++;
+    }
+    if (!next.kernelThread && cpu.loadedSpace !== next.process.space) {
+      if (cpu.loadedSpace >= 0 && this.config.hw.modeSwitch.kpti !== 'pcid') this.machine.memory.flushTlbNonGlobal(cpu.id);
+      cpu.loadedSpace = next.process.space;
+    }
+    cpu.current = next;
+    cpu.sliceStart = core.now;
+    cpu.needResched = false;
+  }
+
+  /** Set by the FlexSC model: which switches are handoffs, and the handoff's footprint. */
+  handoffRule: ((prev: Task | null, next: Task) => FootprintRunner | null) | null = null;
+
+  private isHandoff(prev: Task | null, next: Task): FootprintRunner | null {
+    return this.handoffRule === null ? null : this.handoffRule(prev, next);
+  }
+
+  /**
+   * One timed phase of interrupt handling on `cpu`: entry (charged to the interrupted mode),
+   * the handler, its effect, then exit — or, when a woken task asked to preempt and user
+   * code was interrupted, a reschedule instead of the return to user.
+   */
+  private interruptStep(cpu: Cpu): void {
+    const core = cpu.core;
+    const ms = this.config.hw.modeSwitch;
+    switch (cpu.irqPhase) {
+      case 0: {
+        cpu.irqFrom = cpu.current !== null ? cpu.mode : KERNEL;
+        if (cpu.irqFrom === USER) this.machine.modeSwitch.perform(core, KERNEL, 'exception');
+        else core.charge(KERNEL, CAT.mode_switch, ms.exceptionEntryCycles);
+        cpu.mode = KERNEL;
+        cpu.irqPhase = 1;
+        cpu.irqInstrLeft = cpu.irqs[0].instructions;
+        return;
+      }
+      case 1: {
+        const irq = cpu.irqs[0];
+        const n = Math.min(MAX_SEGMENT, cpu.irqInstrLeft);
+        const total = irq.instructions;
+        const done = total - cpu.irqInstrLeft;
+        const slice = total > 0 ? { from: done / total, to: (done + n) / total } : { from: 0, to: 1 };
+        irq.handler.run(core, n, { space: 0, thread: 0, request: 0 }, this.rng, slice);
+        cpu.irqInstrLeft -= n;
+        if (cpu.irqInstrLeft > 0) return;
+        cpu.irqs.shift();
+        irq.effect?.(this.now);
+        if (cpu.irqs.length > 0) {
+          cpu.irqInstrLeft = cpu.irqs[0].instructions;
+          return; // the next pending interrupt's handler, without another entry
+        }
+        cpu.irqPhase = 2;
+        return this.interruptExit(cpu);
+      }
+      default:
+        return this.interruptExit(cpu);
+    }
+  }
+
+  private interruptExit(cpu: Cpu): void {
+    const core = cpu.core;
+    // Effects run at the end of the handler segment; they are zero-time, so check them at
+    // this step's time before leaving.
+    cpu.irqPhase = 0;
+    const task = cpu.current;
+    if (cpu.irqFrom === USER && task !== null) {
+      if (cpu.needResched && cpu.runqueue.length > 0) {
+        // Preempted at the return to user: it resumes in user mode when next switched in.
+        task.resumeUser = true;
+        task.state = 'ready';
+        this.enqueue(cpu, task);
+        this.leave(cpu, task);
+        cpu.needResched = false;
+        return;
+      }
+      this.machine.modeSwitch.perform(core, USER, 'exception');
+      cpu.mode = USER;
+    } else {
+      core.charge(KERNEL, CAT.mode_switch, this.config.hw.modeSwitch.exceptionExitCycles);
+      cpu.mode = KERNEL;
+    }
+    cpu.needResched = cpu.needResched && cpu.current !== null && cpu.runqueue.length > 0;
+  }
+
+  // ---- helpers for tasks -------------------------------------------------------------
+
+  /** Switches the CPU to user mode (a sysret after a syscall, an iret otherwise). One timed operation. */
+  returnToUser(cpu: Cpu, kind: 'syscall' | 'exception'): StepResult {
+    this.machine.modeSwitch.perform(cpu.core, USER, kind);
+    cpu.mode = USER;
+    return TIMED;
+  }
+
+  /** Enters the kernel from user mode. One timed operation. */
+  enterKernel(cpu: Cpu, kind: 'syscall' | 'exception'): StepResult {
+    this.machine.modeSwitch.perform(cpu.core, KERNEL, kind);
+    cpu.mode = KERNEL;
+    return TIMED;
+  }
+
+  /** Runs up to MAX_SEGMENT user instructions of the task's process; returns how many ran. */
+  runUser(cpu: Cpu, task: Task, instructions: number, at: Placement = task.placement): number {
+    const n = Math.min(MAX_SEGMENT, instructions);
+    task.process.user.run(cpu.core, n, at, this.rng);
+    return n;
+  }
+
+  /**
+   * The user-mode fast path of a mutex lock or unlock: a short segment of the process's
+   * code that writes the lock's cache line (so a lock shared by cores pays transfers).
+   */
+  mutexFastPath(cpu: Cpu, task: Task, mutex: UserMutex<unknown>, instructions: number, at: Placement = task.placement): void {
+    if (mutex.line < 0) mutex.line = this.alloc.base(`mutex/p${task.process.space}/${mutex.name}`, 1, 1) / this.config.hw.lineBytes;
+    const line = mutex.line;
+    const page = Math.floor(line / this.linesPerPage);
+    task.process.user.run(cpu.core, instructions, at, this.rng, undefined, (core) => core.dref(line, page, false, true, task.process.space));
+  }
+
+  /** Cache lines per page. */
+  get linesPerPage(): number {
+    return this.config.hw.pageBytes / this.config.hw.lineBytes;
+  }
+
+  /** Cycles of one full time slice. */
+  get timesliceCycles(): number {
+    return this.timeslice;
+  }
+
+  /** Per-CPU check: the cycle stack sums to the core's clock (DESIGN.md §6b). */
+  checkCycleStacks(): void {
+    for (const cpu of this.cpus) {
+      const total = cpu.core.stack.total();
+      if (Math.abs(total - cpu.core.now) > 1e-6 * Math.max(1, cpu.core.now)) {
+        throw new Error(`cpu ${cpu.id}: cycle stack sums to ${total} but the core's clock is ${cpu.core.now}`);
+      }
+    }
+  }
+}
+
+export { USER, KERNEL };

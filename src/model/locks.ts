@@ -1,0 +1,153 @@
+/**
+ * Locks of their real kind (DESIGN.md §6). The structures are passive: they decide who
+ * holds a lock and who waits, in FIFO order; the kernel model turns "waits" into sleeping
+ * (a context switch, idle time) or spinning (kernel cycles charged as lock_wait), and
+ * "granted" into wake-ups.
+ *
+ * - `RwSemaphore`: a sleeping reader-writer semaphore like Linux's `mmap_sem` (rwsem):
+ *   readers share it, a writer holds it alone, and a reader arriving while a writer waits
+ *   queues behind it (no writer starvation). mmap/munmap take it for writing, page faults
+ *   for reading.
+ * - `SpinLock`: a kernel spinlock; waiters spin in FIFO (ticket) order.
+ * - `UserMutex`: an application lock (pthread mutex). Ownership is handed to the first
+ *   waiter on unlock. How a contended lock waits differs by mechanism: futex syscalls
+ *   under NPTL, user-level blocking under FlexSC-Threads.
+ */
+export type RwMode = 'read' | 'write';
+
+export class RwSemaphore<W = unknown> {
+  private readers = 0;
+  private writer = false;
+  private readonly queue: { waiter: W; mode: RwMode }[] = [];
+  /** Acquisitions that had to wait, and all acquisitions. */
+  contended = 0;
+  acquisitions = 0;
+
+  constructor(readonly name: string) {}
+
+  /** Grants at once (true) or queues `waiter` (false). */
+  acquire(waiter: W, mode: RwMode): boolean {
+    this.acquisitions++;
+    const free = mode === 'read' ? !this.writer && this.queue.length === 0 : !this.writer && this.readers === 0;
+    if (free) {
+      if (mode === 'read') this.readers++;
+      else this.writer = true;
+      return true;
+    }
+    this.contended++;
+    this.queue.push({ waiter, mode });
+    return false;
+  }
+
+  /** Releases one hold; returns the waiters now granted, in order. */
+  release(mode: RwMode): W[] {
+    if (mode === 'read') {
+      if (this.readers <= 0) throw new Error(`${this.name}: read release without a reader`);
+      this.readers--;
+    } else {
+      if (!this.writer) throw new Error(`${this.name}: write release without the writer`);
+      this.writer = false;
+    }
+    const granted: W[] = [];
+    if (this.writer || this.queue.length === 0) return granted;
+    if (this.queue[0].mode === 'write') {
+      if (this.readers === 0) {
+        this.writer = true;
+        granted.push(this.queue.shift()!.waiter);
+      }
+      return granted;
+    }
+    while (this.queue.length > 0 && this.queue[0].mode === 'read') {
+      this.readers++;
+      granted.push(this.queue.shift()!.waiter);
+    }
+    return granted;
+  }
+
+  get held(): boolean {
+    return this.writer || this.readers > 0;
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+}
+
+export class SpinLock<W = unknown> {
+  private holder = false;
+  private readonly spinners: W[] = [];
+  contended = 0;
+  acquisitions = 0;
+
+  constructor(readonly name: string) {}
+
+  acquire(waiter: W): boolean {
+    this.acquisitions++;
+    if (!this.holder) {
+      this.holder = true;
+      return true;
+    }
+    this.contended++;
+    this.spinners.push(waiter);
+    return false;
+  }
+
+  /** Releases; returns the spinner that now holds the lock, if any. */
+  release(): W | undefined {
+    if (!this.holder) throw new Error(`${this.name}: release of a free spinlock`);
+    const next = this.spinners.shift();
+    if (next === undefined) this.holder = false;
+    return next;
+  }
+
+  get held(): boolean {
+    return this.holder;
+  }
+}
+
+export class UserMutex<W = unknown> {
+  private owner: W | undefined;
+  private readonly waiters: W[] = [];
+  contended = 0;
+  acquisitions = 0;
+  /** Cache line of the lock word, placed by the process that uses it (coherence is charged on it). */
+  line = -1;
+
+  constructor(readonly name: string) {}
+
+  /** Takes the lock (true) or queues (false). */
+  lock(who: W): boolean {
+    this.acquisitions++;
+    if (this.owner === undefined) {
+      this.owner = who;
+      return true;
+    }
+    if (this.owner === who) throw new Error(`${this.name}: relocked by its owner`);
+    this.contended++;
+    this.waiters.push(who);
+    return false;
+  }
+
+  /** Unlocks; ownership passes to the first waiter, which is returned (it must be woken). */
+  unlock(who: W): W | undefined {
+    if (this.owner !== who) throw new Error(`${this.name}: unlocked by a thread that does not hold it`);
+    const next = this.waiters.shift();
+    this.owner = next;
+    return next;
+  }
+
+  get hasWaiters(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  get held(): boolean {
+    return this.owner !== undefined;
+  }
+}
+
+/**
+ * User instructions of a pthread mutex lock or unlock fast path (a lock-prefixed
+ * compare-and-swap on the lock word plus the call): estimate, the same under every
+ * mechanism.
+ */
+export const MUTEX_FAST_PATH_INSTRUCTIONS = 20;

@@ -1,0 +1,96 @@
+/**
+ * The synchronous mechanism (DESIGN.md §6, "Sync path"): every application thread is a
+ * kernel-visible NPTL thread. A system call traps on the thread's own core (syscall entry),
+ * runs the call's kernel path there — possibly sleeping on a lock or a wait channel, which
+ * switches the core to another thread — and returns (sysret) to user code, which resumes
+ * in whatever state the kernel left the caches, TLBs and branch predictor in.
+ *
+ * Application locks are futex-based: an uncontended lock or unlock is a short user-mode
+ * path on the lock's cache line; a contended lock makes a `futex` wait call, and the
+ * unlocker hands the lock over with a `futex` wake call.
+ */
+import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
+import { JOB_DONE, KernelJob } from './kernel-job.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, type UserMutex } from './locks.js';
+import type { Program, SyscallRequest } from './program.js';
+import { WaitChannel } from './wait-channel.js';
+
+export class NptlThread extends Task {
+  private job: KernelJob | null = null;
+  private jobKind: 'syscall' | 'exception' = 'syscall';
+  private computeLeft = 0;
+  private readonly calls: SyscallRequest[] = [];
+  /** What a futex wait of this thread sleeps on; the unlocker posts to it. */
+  readonly futex = new WaitChannel<Task>('futex');
+  syscalls = 0;
+  faults = 0;
+
+  constructor(k: Kernel, name: string, process: Process, private readonly program: Program, firstCpu = 0) {
+    super(k.newTaskId(), name, process, false, firstCpu);
+  }
+
+  advance(k: Kernel, cpu: Cpu): StepResult {
+    if (this.resumeUser) {
+      this.resumeUser = false;
+      return k.returnToUser(cpu, 'exception');
+    }
+    for (;;) {
+      if (this.job !== null) {
+        const r = this.job.advance(k, cpu, this);
+        if (r !== JOB_DONE) return r;
+        this.job = null;
+        return k.returnToUser(cpu, this.jobKind);
+      }
+      if (this.computeLeft > 0) {
+        this.computeLeft -= k.runUser(cpu, this, this.computeLeft);
+        return TIMED;
+      }
+      const call = this.calls.shift();
+      if (call !== undefined) {
+        this.job = new KernelJob(k.syscallSpec(call.name), call, this.placement);
+        this.jobKind = 'syscall';
+        this.syscalls++;
+        return k.enterKernel(cpu, 'syscall');
+      }
+      const next = this.program.next();
+      if (next.done === true) return EXITED;
+      const a = next.value;
+      switch (a.kind) {
+        case 'compute':
+          this.computeLeft = a.instructions;
+          continue;
+        case 'syscall':
+          this.calls.push(a.call);
+          continue;
+        case 'batch':
+          this.calls.push(...a.calls);
+          continue;
+        case 'lock': {
+          const m = a.mutex as UserMutex<NptlThread>;
+          // Contended: the atomic fails and the thread sleeps in futex(FUTEX_WAIT) until the
+          // unlocker hands the lock over.
+          if (!m.lock(this)) this.calls.push({ name: 'futex', wait: this.futex });
+          k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS);
+          return TIMED;
+        }
+        case 'unlock': {
+          const m = a.mutex as UserMutex<NptlThread>;
+          const heir = m.unlock(this);
+          if (heir !== undefined) this.calls.push({ name: 'futex', post: heir.futex });
+          k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS);
+          return TIMED;
+        }
+        case 'fault':
+          this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, this.placement);
+          this.jobKind = 'exception';
+          this.faults++;
+          return k.enterKernel(cpu, 'exception');
+        case 'request':
+          this.placement.request = k.newRequestId();
+          continue;
+        case 'exit':
+          return EXITED;
+      }
+    }
+  }
+}
