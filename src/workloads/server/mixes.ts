@@ -20,7 +20,12 @@
  * - `script`: each worker's (and, for apache, the listener's) call stream cut into one
  *   cycle per request (see `extract.ts`), the cycles aligned on their most common
  *   sequence; a step's `perRequest` is its calls in all cycles divided by the requests
- *   those cycles served (`script.roles[role].requests`). `background` steps are the calls
+ *   those cycles served (`script.roles[role].requests`: HTTP request reads and accepts,
+ *   committed transactions, datagrams received — equal to `source.requests` for these
+ *   recordings). `bytes`, `medianUs` and `medianGapUs` are medians over the step's calls
+ *   of the return value, the `-T` duration and the time since the thread's previous call
+ *   returned (user time as slowed by strace). `waitFor` and `blockedShare` follow
+ *   `classifyWait` in `extract.ts` (with `blockedThresholdUs`). `background` steps are the calls
  *   housekeeping threads made between the first request's start and the last one's end,
  *   divided by the same requests (a per-request share of work that happens per unit of
  *   time as much as per request: timers, InnoDB's purge and flush threads).
@@ -28,7 +33,11 @@
  *   the first request, the idle tail after the last one, housekeeping outside that window.
  * - `match`: per syscall name, the recording's calls per request beside the script's; the
  *   difference is the unattributed calls plus the gap between `source.requests` and the
- *   requests seen in the trace. `tolerance` states how close they must be.
+ *   requests seen in the trace. `tolerance` (set in `extract.ts`, checked by
+ *   test/mixes.test.ts) states how close they must be.
+ *
+ * Nothing here is calibrated or estimated by hand: every number is counted from the trace
+ * or copied from the load generator's output.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,7 +156,7 @@ export const ScriptRoleSchema = z.strictObject({
 });
 
 export const ScriptSchema = z.strictObject({
-  /** Requests seen in the trace (served by the workers' cycles): the denominator of every step's perRequest. */
+  /** Requests seen in the trace (served by the workers' cycles; for MariaDB, transactions that committed): the denominator of every step's perRequest. */
   requests: count,
   /** Sum of the steps' perRequest (all roles). */
   callsPerRequest: real,
