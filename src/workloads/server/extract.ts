@@ -18,12 +18,17 @@
  *    futex/fcntl, epoll_wait/epoll_ctl, poll and EAGAIN probes) and runs to the next
  *    cycle's start; the last cycle ends at the request's end (the connection's close, the
  *    COMMIT's reply, the answer). Calls before the first cycle and after the last are
- *    left out (`unattributed`), as are the calls of threads with other roles.
+ *    left out (`unattributed`).
  * 3. The cycles of a role (all its threads pooled) are aligned on a skeleton: keys that
- *    most cycles make equally often are *typical*; the most common order of typical calls
- *    is the skeleton; each cycle is aligned to it (longest common subsequence) and every
- *    other call becomes an extra step at the place, after a skeleton step, where it
- *    occurred. A step's perRequest is its calls over the requests of the role's cycles.
+ *    at least half the cycles make equally often (and at least once) are *typical*; the
+ *    most common order of typical calls is the skeleton; each cycle is aligned to it
+ *    (longest common subsequence) and every other call becomes an extra step at the
+ *    place, after a skeleton step, where it occurred (places holding a call in fewer than
+ *    `MIN_EXTRA_PER_REQUEST` of the requests are merged into its nearest other place). A
+ *    step's perRequest is its calls over the requests of the role's cycles.
+ * 4. Threads with no script role (housekeeping, MariaDB's acceptor) give *background*
+ *    steps: their calls that start between the first cycle's start and the last cycle's
+ *    end, grouped by key, per request served; their other calls are unattributed.
  *
  * Output is deterministic: keys sorted, numbers rounded to fixed precision.
  */
