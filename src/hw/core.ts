@@ -4,7 +4,8 @@
  * segment's cycles are
  *
  *   N × base CPI                       (the code path's own CPI; IPC is never an input)
- * + Σ instruction-miss latencies       (the front end stalls: no overlap)
+ * + Σ instruction-miss latencies × (1 − code overlap)   (the front end stalls, except
+ *                                      what fetching ahead hides on straight-line code)
  * + Σ data-miss latencies × (1 − overlap)   (memory-level parallelism hides a share; the
  *                                      share is a property of the code path)
  * + TLB second-level hits and walks
@@ -100,15 +101,19 @@ export class Core {
     if (served === MEM) s.count(this.mode, EV.l3_miss);
   }
 
-  /** An instruction fetch of code line `line` on page `page` (4 KB pages). */
-  ifetch(line: number, page: number, space = this.space): void {
+  /**
+   * An instruction fetch of code line `line` on page `page` (4 KB pages). `overlap` is the
+   * share of a miss's latency the front end hides by fetching ahead (0 by default: the
+   * front end stalls).
+   */
+  ifetch(line: number, page: number, space = this.space, overlap = 0): void {
     const m = this.memory;
     const t = m.translate(this.id, page, false, true, this.mode, space);
     if (t !== TLB_L1) this.tlb(t);
     const served = m.fetch(this.id, line, space, this.mode);
     if (served === L1) return;
     this.countMiss(served, EV.l1i_miss);
-    const cyc = this.latency(served);
+    const cyc = this.latency(served) * (1 - overlap);
     this.stall += cyc;
     this.stack.add(this.mode, this.missCategory(served), cyc);
   }

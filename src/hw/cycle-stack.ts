@@ -83,6 +83,13 @@ export class CycleStack {
     this.idle += other.idle;
   }
 
+  /** Removes an earlier snapshot's counts (for a measurement window). */
+  subtract(other: CycleStack): void {
+    for (let i = 0; i < this.cycles.length; i++) this.cycles[i] -= other.cycles[i];
+    for (let i = 0; i < this.events.length; i++) this.events[i] -= other.events[i];
+    this.idle -= other.idle;
+  }
+
   reset(): void {
     this.cycles.fill(0);
     this.events.fill(0);

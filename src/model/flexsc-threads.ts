@@ -25,7 +25,7 @@ import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Ta
 import { JOB_DONE, KernelJob } from './kernel-job.js';
 import type { FootprintRunner, FootprintSpec, Placement } from './footprint.js';
 import { FlexscProcess, SyscallThread, type EntryOwner } from './flexsc.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, type UserMutex } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, UserSemaphore, type UserMutex } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 
 /** Entries harvested per step at most (keeps segments bounded). */
@@ -206,6 +206,22 @@ export class Carrier extends Task {
           k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
           return TIMED;
         }
+        case 'sem-wait': {
+          const sem = a.sem as UserSemaphore<UserThread>;
+          if (!sem.wait(u)) this.current = null; // blocks at user level until posted
+          k.mutexFastPath(cpu, this, sem, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
+          return TIMED;
+        }
+        case 'sem-post': {
+          const sem = a.sem as UserSemaphore<UserThread>;
+          const woken = sem.post();
+          if (woken !== undefined) this.ready.push(woken);
+          k.mutexFastPath(cpu, this, sem, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
+          return TIMED;
+        }
+        case 'notify':
+          k.mutexFastPath(cpu, this, rt.notifyWord, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
+          return TIMED;
         case 'fault':
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, u.placement);
           this.faults++;
@@ -254,6 +270,8 @@ export class FlexscThreads {
   readonly postPath: FootprintRunner;
   readonly completePath: FootprintRunner;
   private nextCarrier = 0;
+  /** The word a `notify` writes. */
+  readonly notifyWord = new UserSemaphore<UserThread>('notify');
   spawned = 0;
   exited = 0;
 

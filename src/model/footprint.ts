@@ -62,6 +62,12 @@ export interface FootprintSpec {
    * machine's `hw.core.dataMissOverlap` when absent.
    */
   missOverlap?: number;
+  /**
+   * Share of an instruction miss's latency the front end hides by fetching ahead (0 when
+   * absent): straight-line code with little reuse (a network stack) keeps the fetch unit
+   * ahead of decode; a branchy loop-heavy path does not.
+   */
+  codeMissOverlap?: number;
   regions: RegionSpec[];
 }
 
@@ -105,10 +111,38 @@ export class AddressAllocator {
 
 const WHOLE = { from: 0, to: 1 };
 
+/**
+ * Request-scoped instances live in a ring of this many slots per region and process: a
+ * request's buffers get their own addresses, and the addresses of a request this many
+ * requests ago are reused (as a slab allocator reuses freed objects), so memory stays
+ * bounded however long a run is. By then the old request's lines have long left the caches.
+ */
+export const REQUEST_SLOTS = 4096;
+
+/** One placed instance of a region: its first line, its sequential cursor and its fractional reference carry. */
+interface Instance {
+  base: number;
+  cursor: number;
+  carry: number;
+}
+
+/** A region with its instances, resolved once per runner. */
+interface BoundRegion {
+  readonly spec: RegionSpec;
+  readonly name: string;
+  readonly stride: number;
+  readonly code: boolean;
+  readonly huge: boolean;
+  readonly write: boolean;
+  readonly overlap: number | undefined;
+  readonly instances: Map<number, Instance>;
+}
+
 /** A footprint bound to a machine's geometry: runs segments on a core. */
 export class FootprintRunner {
-  private readonly cursors = new Map<string, number>();
-  private readonly carry = new Map<string, number>();
+  private branchCarry = 0;
+  private readonly codeOverlap: number;
+  private readonly regions: BoundRegion[];
   private readonly linesPerPage: number;
   private readonly linesPerHuge: number;
   readonly mode: ExecMode;
@@ -125,27 +159,63 @@ export class FootprintRunner {
     this.linesPerPage = pageBytes / lineBytes;
     this.linesPerHuge = hugePageBytes / lineBytes;
     this.mode = spec.mode === 'kernel' ? KERNEL : 0;
+    this.codeOverlap = spec.codeMissOverlap ?? 0;
+    this.regions = spec.regions.map((r) => ({
+      spec: r,
+      name: r.shareAs ?? `${spec.name}/${r.name}`,
+      stride: r.strideLines ?? 1,
+      code: r.side === 'code',
+      huge: r.huge === true,
+      write: r.sharedWrite === true,
+      overlap: r.missOverlap,
+      instances: new Map<number, Instance>(),
+    }));
   }
 
-  private instanceKey(r: RegionSpec, at: Placement): string {
-    const name = r.shareAs ?? `${this.spec.name}/${r.name}`;
-    switch (r.scope) {
+  /** The instance of region `b` for placement `at` (placed at a new address on first use). */
+  private instance(b: BoundRegion, at: Placement): Instance {
+    let id: number;
+    switch (b.spec.scope) {
       case 'shared':
-        return name;
+        id = 0;
+        break;
       case 'process':
-        return `${name}/p${at.space}`;
+        id = at.space;
+        break;
       case 'thread':
-        return `${name}/p${at.space}/t${at.thread}`;
+        id = at.space * 2 ** 24 + at.thread;
+        break;
       case 'request':
-        return `${name}/p${at.space}/r${at.request}`;
+        id = at.space * 2 ** 24 + (at.request % REQUEST_SLOTS);
+        break;
+    }
+    let inst = b.instances.get(id);
+    if (inst === undefined) {
+      const key = this.instanceKey(b, at);
+      inst = { base: this.alloc.base(key, b.spec.lines, b.stride) / this.lineBytes, cursor: 0, carry: 0 };
+      b.instances.set(id, inst);
+    }
+    return inst;
+  }
+
+  private instanceKey(b: BoundRegion, at: Placement): string {
+    switch (b.spec.scope) {
+      case 'shared':
+        return b.name;
+      case 'process':
+        return `${b.name}/p${at.space}`;
+      case 'thread':
+        return `${b.name}/p${at.space}/t${at.thread}`;
+      case 'request':
+        return `${b.name}/p${at.space}/r${at.request % REQUEST_SLOTS}`;
     }
   }
 
   /** The number of references a region makes in a segment (fractions carried over). */
-  private refCount(r: RegionSpec, key: string, instructions: number): number {
-    const exact = (instructions * (r.refsPerKilo ?? 0)) / 1000 + (this.carry.get(key) ?? 0);
+  private refCount(r: RegionSpec, inst: Instance, instructions: number): number {
+    const exact = (instructions * (r.refsPerKilo ?? 0)) / 1000 + inst.carry;
     const n = Math.floor(exact);
-    this.carry.set(key, exact - n);
+    inst.carry = exact - n;
     return n;
   }
 
@@ -159,32 +229,30 @@ export class FootprintRunner {
   prime(core: Core, at: Placement, lines: number): void {
     const space = this.mode === KERNEL ? 0 : at.space;
     core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
-    for (const r of this.spec.regions) {
+    for (const b of this.regions) {
+      const r = b.spec;
       if (r.pattern !== 'sequential' || r.side !== 'data') continue;
-      const key = this.instanceKey(r, at);
-      const stride = r.strideLines ?? 1;
-      const base = this.alloc.base(key, r.lines, stride) / this.lineBytes;
-      const overlap = r.missOverlap ?? this.spec.missOverlap ?? this.defaultOverlap;
-      let cursor = this.cursors.get(key) ?? 0;
+      const inst = this.instance(b, at);
+      const overlap = b.overlap ?? this.spec.missOverlap ?? this.defaultOverlap;
+      let cursor = inst.cursor;
       for (let i = 0; i < lines; i++) {
-        this.touch(core, r, base + cursor * stride, space, overlap);
+        this.touch(core, b, inst.base + cursor * b.stride, space, overlap);
         cursor = cursor + 1 === r.lines ? 0 : cursor + 1;
       }
-      this.cursors.set(key, cursor);
+      inst.cursor = cursor;
     }
     core.end(0);
   }
 
-  /** One reference of region `r` to `line`: a fetch (and its branch) or a data access. */
-  private touch(core: Core, r: RegionSpec, line: number, space: number, overlap: number): void {
-    if (r.side === 'code') {
-      core.ifetch(line, Math.floor(line / this.linesPerPage), space);
+  /** One reference of region `b` to `line`: a fetch (and its branch) or a data access. */
+  private touch(core: Core, b: BoundRegion, line: number, space: number, overlap: number): void {
+    if (b.code) {
+      core.ifetch(line, Math.floor(line / this.linesPerPage), space, this.codeOverlap);
       // Each code line carries a branch whose target the BTB must remember.
       core.branch(line, space);
     } else {
-      const huge = r.huge === true;
-      const page = Math.floor(line / (huge ? this.linesPerHuge : this.linesPerPage));
-      core.dref(line, page, huge, r.sharedWrite === true, space, overlap);
+      const page = Math.floor(line / (b.huge ? this.linesPerHuge : this.linesPerPage));
+      core.dref(line, page, b.huge, b.write, space, overlap);
     }
   }
 
@@ -206,33 +274,34 @@ export class FootprintRunner {
     const space = this.mode === KERNEL ? 0 : at.space;
     core.begin(this.mode, at.space, this.spec.baseCpi, this.spec.missOverlap);
     const overlap = this.spec.missOverlap ?? this.defaultOverlap;
-    for (const r of this.spec.regions) {
-      const key = this.instanceKey(r, at);
-      const stride = r.strideLines ?? 1;
-      const base = this.alloc.base(key, r.lines, stride) / this.lineBytes;
-      let first = 0;
-      let n: number;
+    const rng_ = rng;
+    for (const b of this.regions) {
+      const r = b.spec;
+      const inst = this.instance(b, at);
+      const ov = b.overlap ?? overlap;
+      const base = inst.base;
+      const stride = b.stride;
       if (r.pattern === 'pass') {
-        first = Math.floor(slice.from * r.lines);
-        n = Math.floor(slice.to * r.lines) - first;
+        const first = Math.floor(slice.from * r.lines);
+        const n = Math.floor(slice.to * r.lines) - first;
+        for (let i = 0; i < n; i++) this.touch(core, b, base + (first + i) * stride, space, ov);
+      } else if (r.pattern === 'uniform') {
+        const n = this.refCount(r, inst, instructions);
+        const lines = r.lines;
+        for (let i = 0; i < n; i++) this.touch(core, b, base + Math.floor(rng_.random() * lines) * stride, space, ov);
       } else {
-        n = this.refCount(r, key, instructions);
-      }
-      let cursor = r.pattern === 'pass' ? first : (this.cursors.get(key) ?? 0);
-      for (let i = 0; i < n; i++) {
-        let idx: number;
-        if (r.pattern === 'uniform') idx = Math.floor(rng.random() * r.lines);
-        else {
-          idx = cursor;
+        const n = this.refCount(r, inst, instructions);
+        let cursor = inst.cursor;
+        for (let i = 0; i < n; i++) {
+          this.touch(core, b, base + cursor * stride, space, ov);
           cursor = cursor + 1 === r.lines ? 0 : cursor + 1;
         }
-        this.touch(core, r, base + idx * stride, space, r.missOverlap ?? overlap);
+        inst.cursor = cursor;
       }
-      if (r.pattern === 'sequential') this.cursors.set(key, cursor);
     }
-    const mk = (instructions * this.spec.mispredictsPerKilo) / 1000 + (this.carry.get('#branch') ?? 0);
+    const mk = (instructions * this.spec.mispredictsPerKilo) / 1000 + this.branchCarry;
     const m = Math.floor(mk);
-    this.carry.set('#branch', mk - m);
+    this.branchCarry = mk - m;
     if (m > 0) core.mispredicts(m);
     if (extra !== undefined) extra(core);
     return core.end(instructions);

@@ -42,7 +42,7 @@ import { Machine } from '../hw/machine.js';
 import type { RunConfig } from '../run-config.js';
 import { Entity, createRandom, createSim, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
 import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
-import { RwSemaphore, type UserMutex } from './locks.js';
+import { RwSemaphore, type UserMutex, type UserSemaphore } from './locks.js';
 import { SYSCALLS, type SyscallSpec } from './syscalls.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -272,6 +272,12 @@ export class Kernel {
     // Bring every core's clock (and its idle time) to the end of the run.
     const end = this.sim.time();
     for (const cpu of this.cpus) if (cpu.core.now < end && (cpu.idle || cpu.spinning)) this.accountGap(cpu, end);
+  }
+
+  /** Brings idle and spinning CPUs' clocks (and their idle or lock-wait time) up to now. */
+  settle(): void {
+    const now = this.sim.time();
+    for (const cpu of this.cpus) if (cpu.idle || cpu.spinning) this.accountGap(cpu, now);
   }
 
   stop(): void {
@@ -616,7 +622,7 @@ export class Kernel {
    * The user-mode fast path of a mutex lock or unlock: a short segment of the process's
    * code that writes the lock's cache line (so a lock shared by cores pays transfers).
    */
-  mutexFastPath(cpu: Cpu, task: Task, mutex: UserMutex<unknown>, instructions: number, at: Placement = task.placement): void {
+  mutexFastPath(cpu: Cpu, task: Task, mutex: UserMutex<unknown> | UserSemaphore<unknown>, instructions: number, at: Placement = task.placement): void {
     if (mutex.line < 0) mutex.line = this.alloc.base(`mutex/p${task.process.space}/${mutex.name}`, 1, 1) / this.config.hw.lineBytes;
     const line = mutex.line;
     const page = Math.floor(line / this.linesPerPage);

@@ -151,3 +151,41 @@ export class UserMutex<W = unknown> {
  * mechanism.
  */
 export const MUTEX_FAST_PATH_INSTRUCTIONS = 20;
+
+/**
+ * An application semaphore (a work queue's count, a condition with a counter): `wait`
+ * takes a unit or queues the caller; `post` hands a unit to the first waiter (returned:
+ * it must be woken) or keeps it. Like `UserMutex`, how a waiter waits differs by
+ * mechanism: a `futex` wait call under NPTL, user-level blocking under FlexSC-Threads.
+ */
+export class UserSemaphore<W = unknown> {
+  private units = 0;
+  private readonly waiters: W[] = [];
+  waits = 0;
+  contended = 0;
+  /** Cache line of the semaphore word (see `UserMutex.line`). */
+  line = -1;
+
+  constructor(readonly name: string) {}
+
+  wait(who: W): boolean {
+    this.waits++;
+    if (this.units > 0) {
+      this.units--;
+      return true;
+    }
+    this.contended++;
+    this.waiters.push(who);
+    return false;
+  }
+
+  post(): W | undefined {
+    const w = this.waiters.shift();
+    if (w === undefined) this.units++;
+    return w;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+}

@@ -5,7 +5,7 @@
  * behaviour, never timing: how long an action takes follows from the machine.
  */
 import type { Task } from './kernel.js';
-import type { UserMutex } from './locks.js';
+import type { UserMutex, UserSemaphore } from './locks.js';
 import type { WaitChannel } from './wait-channel.js';
 
 /** One system call as a program issues it. */
@@ -40,6 +40,15 @@ export type Action =
   /** Application lock (pthread mutex): futex syscalls under NPTL when contended, user-level blocking under FlexSC-Threads. */
   | { kind: 'lock'; mutex: UserMutex<unknown> }
   | { kind: 'unlock'; mutex: UserMutex<unknown> }
+  /** Application semaphore (a work queue's count): waits like a contended lock when empty. */
+  | { kind: 'sem-wait'; sem: UserSemaphore<unknown> }
+  | { kind: 'sem-post'; sem: UserSemaphore<unknown> }
+  /**
+   * Signals a condition another thread may wait on, without a modelled waiter (e.g. a
+   * worker telling its listener it is idle): a futex wake call under NPTL, a user-level
+   * store under FlexSC-Threads.
+   */
+  | { kind: 'notify' }
   /** A touch of a page not yet mapped: a page fault, synchronous under every mechanism. */
   | { kind: 'fault' }
   /** The thread starts a new request: per-request buffers (user and kernel) get new addresses. */

@@ -11,7 +11,7 @@
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, type UserMutex } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, type UserMutex, type UserSemaphore } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -80,6 +80,22 @@ export class NptlThread extends Task {
           k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS);
           return TIMED;
         }
+        case 'sem-wait': {
+          const sem = a.sem as UserSemaphore<NptlThread>;
+          if (!sem.wait(this)) this.calls.push({ name: 'futex', wait: this.futex });
+          k.mutexFastPath(cpu, this, sem, MUTEX_FAST_PATH_INSTRUCTIONS);
+          return TIMED;
+        }
+        case 'sem-post': {
+          const sem = a.sem as UserSemaphore<NptlThread>;
+          const woken = sem.post();
+          if (woken !== undefined) this.calls.push({ name: 'futex', post: woken.futex });
+          k.mutexFastPath(cpu, this, sem, MUTEX_FAST_PATH_INSTRUCTIONS);
+          return TIMED;
+        }
+        case 'notify':
+          this.calls.push({ name: 'futex' });
+          continue;
         case 'fault':
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, this.placement);
           this.jobKind = 'exception';

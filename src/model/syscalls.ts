@@ -43,6 +43,8 @@ export interface SyscallShape {
   wideObjectShare: number;
   /** Mispredictions per 1000 instructions. */
   mispredictsPerKilo: number;
+  /** Share of instruction-miss latency hidden by fetching ahead (0 when absent). */
+  codeMissOverlap?: number;
   /** Where the numbers come from. */
   source: string;
 }
@@ -89,7 +91,15 @@ function footprint(name: string, s: SyscallShape): FootprintSpec {
   add({ name: 'data', side: 'data', scope: 'shared', lines: s.dataLines, pattern: 'pass', huge: true });
   add({ name: 'pages', side: 'data', scope: 'shared', lines: s.pageLines, pattern: 'pass', strideLines: 65 });
   add({ name: 'buffer', side: 'data', scope: 'request', lines: s.bufferLines, pattern: 'pass', huge: true });
-  return { name: `kernel/${name}`, mode: 'kernel', baseCpi: s.baseCpi, mispredictsPerKilo: s.mispredictsPerKilo, missOverlap: KERNEL_MISS_OVERLAP, regions };
+  return {
+    name: `kernel/${name}`,
+    mode: 'kernel',
+    baseCpi: s.baseCpi,
+    mispredictsPerKilo: s.mispredictsPerKilo,
+    missOverlap: KERNEL_MISS_OVERLAP,
+    ...(s.codeMissOverlap !== undefined ? { codeMissOverlap: s.codeMissOverlap } : {}),
+    regions,
+  };
 }
 
 const SHAPES = readShapes();
@@ -130,6 +140,15 @@ export const BEHAVIOUR: Readonly<Record<string, SyscallBehaviour>> = {
   mmap: { lock: { mode: 'write', from: 0.15, to: 0.9 } },
   munmap: { lock: { mode: 'write', from: 0.15, to: 0.9 }, shootdown: true },
   'page-fault': { lock: { mode: 'read', from: 0.1, to: 0.9 } },
+  // Calls that may sleep check early whether their data is there (the wait point), then do
+  // most of their work (the copy) after it.
+  recv: { waitAt: 0.2 },
+  recvmmsg: { waitAt: 0.2 },
+  accept4: { waitAt: 0.2 },
+  epoll_wait: { waitAt: 0.5 },
+  poll: { waitAt: 0.5 },
+  futex: { waitAt: 0.6 },
+  fdatasync: { waitAt: 0.7 },
 };
 
 /** One step of a call's kernel path. */

@@ -1,0 +1,214 @@
+/**
+ * The client side of a closed-loop server benchmark (DESIGN.md §7): C clients, each with
+ * one request outstanding, as ApacheBench, sysbench and dnsperf run them. A request is
+ * `roundTrips` messages: the client sends one, the server answers, the client sends the
+ * next (a sysbench transaction is ~20 queries; an HTTP request or a DNS query is one).
+ *
+ * Everything outside the server machine — the network both ways and the client's own
+ * processing — is a delay station: each message reaches the server an exponentially
+ * distributed time (mean `delayCycles`, calibrated on the paper's concurrency-1 points)
+ * after the client got the previous answer. A message arrives by a network interrupt on
+ * the core its flow hashes to (connection number modulo cores, as a multi-queue NIC
+ * spreads flows), whose handler runs the receive path and then makes the message
+ * available: on the listening socket's backlog (a new connection, per-request servers)
+ * or on the connection (persistent ones). Connections the server has no thread for wait
+ * in the backlog, using no CPU but counted in latency.
+ *
+ * Latency is the client's: from the moment it started the request (when it got its
+ * previous answer) to the last answer, so latency ≈ concurrency / throughput (Little's law).
+ * Measurement starts after `warmup` requests complete and stops after `measured` more;
+ * throughput's confidence interval comes from batch means over the measured requests.
+ */
+import { CycleStack } from '../../hw/cycle-stack.js';
+import type { SimRandom } from '../../model/engine.js';
+import type { FootprintRunner } from '../../model/footprint.js';
+import type { Kernel, Task } from '../../model/kernel.js';
+import { WaitChannel } from '../../model/wait-channel.js';
+import { LatencyHistogram, ci95Pct } from '../../report/stats.js';
+
+export class Connection {
+  /** Messages from the client the server has not read yet. */
+  readonly data: WaitChannel<Task>;
+  /** When the client started its current request. */
+  startedAt = 0;
+  /** Messages of the current request already answered. */
+  answered = 0;
+
+  constructor(
+    readonly id: number,
+    /** The client (0 … C−1) that owns it. */
+    readonly client: number,
+  ) {
+    this.data = new WaitChannel<Task>(`conn${id}`);
+  }
+}
+
+export interface ClosedLoopOptions {
+  clients: number;
+  /** Messages per request. */
+  roundTrips: number;
+  /** Mean client + network delay per message, cycles. */
+  delayCycles: number;
+  /** A new connection per request (HTTP without keep-alive) or one per client for the whole run. */
+  connections: 'per-request' | 'persistent';
+  /** The network receive interrupt: its handler and instructions per message. */
+  rx: { handler: FootprintRunner; instructions: number };
+  warmup: number;
+  measured: number;
+  /** Batches for the batch-means confidence interval. */
+  batches: number;
+  rng: SimRandom;
+}
+
+/** A snapshot of the machine's counters. */
+export interface Snapshot {
+  time: number;
+  stacks: CycleStack[];
+}
+
+export class ClosedLoop {
+  /** Connections waiting to be accepted (per-request servers). */
+  readonly listen = new WaitChannel<Task>('listen');
+  private readonly backlog: Connection[] = [];
+  /** The clients' persistent connections. */
+  readonly persistent: Connection[] = [];
+  private nextConnection = 0;
+  completed = 0;
+  readonly latency = new LatencyHistogram();
+  /** Completion times of measured requests, in order (for batch means). */
+  private readonly measuredTimes: number[] = [];
+  start: Snapshot | null = null;
+  end: Snapshot | null = null;
+  messages = 0;
+  /** Most connections ever waiting in the backlog. */
+  maxBacklog = 0;
+
+  constructor(
+    readonly k: Kernel,
+    readonly opts: ClosedLoopOptions,
+  ) {
+    if (opts.connections === 'persistent') {
+      for (let c = 0; c < opts.clients; c++) this.persistent.push(new Connection(this.nextConnection++, c));
+    }
+  }
+
+  /** Every client sends its first message after a delay. */
+  begin(): void {
+    for (let c = 0; c < this.opts.clients; c++) {
+      const conn = this.opts.connections === 'persistent' ? this.persistent[c] : new Connection(this.nextConnection++, c);
+      conn.startedAt = this.k.now;
+      this.send(conn);
+    }
+  }
+
+  private delay(): number {
+    return this.opts.rng.exponential(1 / this.opts.delayCycles);
+  }
+
+  /** The client's next message leaves now and reaches the server after the delay. */
+  private send(conn: Connection): void {
+    const k = this.k;
+    k.at(k.now + this.delay(), () => {
+      this.messages++;
+      const cpu = k.cpus[conn.id % k.cpus.length];
+      k.raise(cpu, {
+        name: 'net-rx',
+        handler: this.opts.rx.handler,
+        instructions: this.opts.rx.instructions,
+        effect: () => this.arrive(conn),
+      });
+    });
+  }
+
+  private arrive(conn: Connection): void {
+    if (this.opts.connections === 'per-request' && conn.answered === 0) {
+      this.backlog.push(conn);
+      this.maxBacklog = Math.max(this.maxBacklog, this.backlog.length);
+      this.k.post(this.listen);
+    } else {
+      this.k.post(conn.data);
+    }
+  }
+
+  /** The server accepted a connection (after its accept call took a listen token). */
+  accept(): Connection {
+    const c = this.backlog.shift();
+    if (c === undefined) throw new Error('accept without a pending connection');
+    return c;
+  }
+
+  /** The server's answer to the connection's current message has left (call from a reply's onDone). */
+  reply(conn: Connection, now: number): void {
+    conn.answered++;
+    if (conn.answered < this.opts.roundTrips) {
+      this.send(conn);
+      return;
+    }
+    this.complete(conn, now);
+    conn.answered = 0;
+    if (this.k.isStopped) return;
+    const next = this.opts.connections === 'persistent' ? conn : new Connection(this.nextConnection++, conn.client);
+    next.startedAt = now;
+    this.send(next);
+  }
+
+  private complete(conn: Connection, now: number): void {
+    this.completed++;
+    const o = this.opts;
+    if (this.completed === o.warmup) this.start = this.snapshot(now);
+    if (this.completed > o.warmup && this.completed <= o.warmup + o.measured) {
+      this.latency.record(now - conn.startedAt);
+      this.measuredTimes.push(now);
+      if (this.completed === o.warmup + o.measured) {
+        this.end = this.snapshot(now);
+        this.k.stop();
+      }
+    }
+  }
+
+  private snapshot(now: number): Snapshot {
+    // Idle cores are brought up to now; busy ones may be mid-segment, their clocks ahead
+    // of the engine by at most one bounded segment — negligible against a measurement of
+    // thousands of requests.
+    this.k.settle();
+    return {
+      time: now,
+      stacks: this.k.cpus.map((c) => {
+        const s = new CycleStack();
+        s.addFrom(c.core.stack);
+        return s;
+      }),
+    };
+  }
+
+  /** Requests per cycle over the measured window, with the batch-means CI (percent of the mean). */
+  throughput(): { perCycle: number; ci95Pct: number } {
+    if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
+    const t = this.measuredTimes;
+    const perCycle = t.length / (this.end.time - this.start.time);
+    const n = this.opts.batches;
+    const size = Math.floor(t.length / n);
+    const batches: number[] = [];
+    let from = this.start.time;
+    for (let b = 0; b < n; b++) {
+      const to = t[(b + 1) * size - 1];
+      batches.push(size / (to - from));
+      from = to;
+    }
+    return { perCycle, ci95Pct: ci95Pct(batches) };
+  }
+
+  /** The machine's counters over the measured window, summed over cores and per core. */
+  window(): { total: CycleStack; perCore: CycleStack[]; cycles: number } {
+    if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
+    const perCore = this.end.stacks.map((e, i) => {
+      const d = new CycleStack();
+      d.addFrom(e);
+      d.subtract(this.start!.stacks[i]);
+      return d;
+    });
+    const total = new CycleStack();
+    for (const s of perCore) total.addFrom(s);
+    return { total, perCore, cycles: this.end.time - this.start.time };
+  }
+}

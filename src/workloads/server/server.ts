@@ -1,0 +1,164 @@
+/**
+ * Closed-loop server runs (DESIGN.md §7): a server workload on a machine of `cores` cores
+ * under one syscall mechanism, driven by `concurrency` clients, measured after a warm-up.
+ *
+ * A workload supplies its user footprint, its client model (round trips per request,
+ * delay per message, per-request or persistent connections) and the programs of its
+ * threads. The programs are the same under both mechanisms: NPTL threads (`sync`) or
+ * FlexSC-Threads user threads (`flexsc`). The result carries what the paper's figures and
+ * tables report — throughput with its confidence interval, latency, IPC and misses per
+ * kilo-instruction per mode, the time breakdown — and the cycle stack behind them.
+ */
+import { KERNEL, USER } from '../../hw/cache-array.js';
+import type { CycleStack } from '../../hw/cycle-stack.js';
+import { createRandom } from '../../model/engine.js';
+import { FlexscThreads } from '../../model/flexsc-threads.js';
+import type { FootprintSpec } from '../../model/footprint.js';
+import { Kernel, type Process } from '../../model/kernel.js';
+import type { Program } from '../../model/program.js';
+import { NptlThread } from '../../model/sync-path.js';
+import type { RunConfig } from '../../run-config.js';
+import { ClosedLoop } from './closed-loop.js';
+
+export type Mechanism = 'sync' | 'flexsc';
+
+/** What a workload's thread builder gets. */
+export interface ServerContext {
+  k: Kernel;
+  loop: ClosedLoop;
+  mechanism: Mechanism;
+  concurrency: number;
+  /** Starts a server thread running `program`. */
+  spawn(name: string, program: Program): void;
+}
+
+export interface ServerWorkload {
+  id: string;
+  /** The server's user code and data. */
+  footprint: FootprintSpec;
+  roundTrips: number;
+  connections: 'per-request' | 'persistent';
+  /** Mean client + network delay per message, µs (calibrated on the paper's concurrency-1 point). */
+  clientDelayUs: number;
+  /** Starts the server's threads. */
+  start(ctx: ServerContext): void;
+}
+
+export interface ServerRunOptions {
+  cores: number;
+  concurrency: number;
+  mechanism: Mechanism;
+  seed: number;
+  /** Requests completed before measuring, and measured. */
+  warmup: number;
+  measured: number;
+  /** Batches for the throughput confidence interval. */
+  batches?: number;
+}
+
+export interface ModeMetrics {
+  ipc: number;
+  l3_mpki: number;
+  l2_mpki: number;
+  l1d_mpki: number;
+  l1i_mpki: number;
+  tlb_mpki: number;
+  branch_mpki: number;
+  instructions: number;
+}
+
+export interface ServerResult {
+  throughputRps: number;
+  throughputCi95Pct: number;
+  latencyMeanMs: number;
+  latencyP99Ms: number;
+  user: ModeMetrics;
+  kernel: ModeMetrics;
+  /** Shares of all cores' cycles in the window, percent. */
+  userPct: number;
+  kernelPct: number;
+  idlePct: number;
+  /** The window's cycle stack summed over cores (cycles per request). */
+  stackPerRequest: Record<string, number>;
+  /** Syscalls (entries posted under FlexSC) per request, and kernel work split. */
+  syscallsPerRequest: number;
+  userInstructionsPerRequest: number;
+  kernelInstructionsPerRequest: number;
+  /** Cores' kernel share of their own cycles (which cores ran kernel work). */
+  kernelPctByCore: number[];
+  maxBacklog: number;
+}
+
+function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
+  return {
+    ipc: s.ipc(mode),
+    l3_mpki: s.mpki(mode, 'l3_miss'),
+    l2_mpki: s.mpki(mode, 'l2_miss'),
+    l1d_mpki: s.mpki(mode, 'l1d_miss'),
+    l1i_mpki: s.mpki(mode, 'l1i_miss'),
+    tlb_mpki: s.mpki(mode, 'tlb_miss'),
+    branch_mpki: s.mpki(mode, 'branch_miss'),
+    instructions: s.event(mode, 'instructions'),
+  };
+}
+
+/** Runs one point: builds the machine and the server, drives it with the clients, measures. */
+export function runServer(config: RunConfig, workload: ServerWorkload, opts: ServerRunOptions): ServerResult {
+  const cfg = structuredClone(config);
+  cfg.hw.cores = opts.cores;
+  const k = new Kernel({ config: cfg, seed: opts.seed });
+  const rx = k.syscallSpec('net-rx');
+  const loop = new ClosedLoop(k, {
+    clients: opts.concurrency,
+    roundTrips: workload.roundTrips,
+    delayCycles: workload.clientDelayUs * 1000 * cfg.hw.ghz,
+    connections: workload.connections,
+    rx: { handler: k.runner(rx.footprint), instructions: rx.instructions },
+    warmup: opts.warmup,
+    measured: opts.measured,
+    batches: opts.batches ?? 10,
+    rng: createRandom((opts.seed + 0x9e3779b9) >>> 0),
+  });
+  const proc: Process = k.createProcess(workload.id, workload.footprint);
+  let runtime: FlexscThreads | null = null;
+  const threads: NptlThread[] = [];
+  const spawn = (name: string, program: Program) => {
+    if (opts.mechanism === 'sync') {
+      const t = new NptlThread(k, name, proc, program, threads.length % opts.cores);
+      threads.push(t);
+      k.start(t);
+    } else {
+      runtime ??= new FlexscThreads(k, proc);
+      runtime.spawn(name, program);
+    }
+  };
+  workload.start({ k, loop, mechanism: opts.mechanism, concurrency: opts.concurrency, spawn });
+  loop.begin();
+  k.run();
+  const { perCycle, ci95Pct } = loop.throughput();
+  const { total, perCore } = loop.window();
+  const measured = opts.measured;
+  const all = total.total();
+  const cyclesPerMs = cfg.hw.ghz * 1e6;
+  const perRequest: Record<string, number> = {};
+  for (const [key, v] of Object.entries(total.toRecord())) perRequest[key] = v / measured;
+  const posted = runtime !== null ? (runtime as FlexscThreads).fx.counts.posted : 0;
+  const syscalls = opts.mechanism === 'sync' ? threads.reduce((s, t) => s + t.syscalls, 0) : posted;
+  return {
+    throughputRps: perCycle * cfg.hw.ghz * 1e9,
+    throughputCi95Pct: ci95Pct,
+    latencyMeanMs: loop.latency.mean / cyclesPerMs,
+    latencyP99Ms: loop.latency.percentile(99) / cyclesPerMs,
+    user: modeMetrics(total, USER),
+    kernel: modeMetrics(total, KERNEL),
+    userPct: (100 * total.modeCycles(USER)) / all,
+    kernelPct: (100 * total.modeCycles(KERNEL)) / all,
+    idlePct: (100 * total.idle) / all,
+    stackPerRequest: perRequest,
+    syscallsPerRequest: syscalls / loop.completed,
+    userInstructionsPerRequest: total.event(USER, 'instructions') / measured,
+    kernelInstructionsPerRequest: total.event(KERNEL, 'instructions') / measured,
+    kernelPctByCore: perCore.map((s) => (100 * s.modeCycles(KERNEL)) / s.total()),
+    maxBacklog: loop.maxBacklog,
+  };
+}
