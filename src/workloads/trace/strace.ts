@@ -82,11 +82,12 @@
  *     for await (const batch of readStrace(files).batches()) …    // arrays of events (faster)
  *     const s = await summarizeStrace('trace.xz');                // calls per syscall name, …
  *     parseStraceText(text)                                       // in memory, for snippets
+ *     for await (const batch of parseStraceStream(chunks)) …       // bytes from a pipe, a generator, …
  *
  * `reader.stats` counts lines, bytes, strace messages and (lenient) malformed lines.
  */
 import { FileInputError } from '../../errors.js';
-import { DEFAULT_CHUNK, readLines, type LineCounters } from './strace-input.js';
+import { DEFAULT_CHUNK, readLines, splitLines, type LineCounters } from './strace-input.js';
 
 // ---------------------------------------------------------------------------- events
 
@@ -1041,18 +1042,7 @@ export class StraceReader implements AsyncIterable<StraceEvent> {
 
   private async *single(parser: StraceParser): AsyncGenerator<StraceEvent[]> {
     const file = this.files[0]!;
-    const src = this.source(file);
-    const counters: LineCounters = this.stats;
-    let lineNo = 0;
-    for await (const lines of readLines(file, this.lineOptions(DEFAULT_CHUNK), counters)) {
-      const out: StraceEvent[] = [];
-      for (let k = 0; k < lines.length; k++) parser.line(lines[k]!, ++lineNo, src, out);
-      if (out.length > 0) yield out;
-    }
-    const out: StraceEvent[] = [];
-    parser.finishSource(src, out);
-    parser.end(out);
-    if (out.length > 0) yield out;
+    yield* parseLineArrays(parser, this.source(file), readLines(file, this.lineOptions(DEFAULT_CHUNK), this.stats));
   }
 
   private lineOptions(chunk: number) {
@@ -1105,6 +1095,40 @@ export class StraceReader implements AsyncIterable<StraceEvent> {
       await Promise.all(all.map((h) => h.it.return?.(undefined)));
     }
   }
+}
+
+/** Parses arrays of consecutive lines (the first is line 1) as one source, to the end of the input. */
+async function* parseLineArrays(parser: StraceParser, src: StraceSource, arrays: AsyncIterable<string[]>): AsyncGenerator<StraceEvent[]> {
+  let lineNo = 0;
+  for await (const lines of arrays) {
+    const out: StraceEvent[] = [];
+    for (let k = 0; k < lines.length; k++) parser.line(lines[k]!, ++lineNo, src, out);
+    if (out.length > 0) yield out;
+  }
+  const out: StraceEvent[] = [];
+  parser.finishSource(src, out);
+  parser.end(out);
+  if (out.length > 0) yield out;
+}
+
+/**
+ * Events of strace output arriving as bytes from anywhere (a pipe, a socket, a generator),
+ * in arrays, exactly as readStrace parses one file: chunks may split lines anywhere, bytes
+ * are latin1, "\r\n" ends a line too. `options.file` names the input in errors (default
+ * `<stream>`); `stats` (bytes, lines, malformed, …) is updated as it goes.
+ */
+export function parseStraceStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: StraceOptions & { file?: string } = {},
+  stats: StraceStats = emptyStats(),
+): AsyncGenerator<StraceEvent[]> {
+  const file = options.file ?? '<stream>';
+  stats.files = 1;
+  const parser = new StraceParser(options, stats);
+  const src = newSource(file, options.tid ?? 0);
+  const lineOptions = { maxLineChars: options.maxLineChars };
+  const counters: LineCounters = stats;
+  return parseLineArrays(parser, src, splitLines(chunks, file, lineOptions, counters));
 }
 
 interface Head {
