@@ -141,6 +141,16 @@ describe('strace parser: lines', () => {
     expect(only('1 getpid() = 1234<bash>').retText).to.equal('1234<bash>');
   });
 
+  it('keeps the arguments when the result has parenthesised annotations (found by the property tests)', () => {
+    // the annotation was scanned with the same scanner state, which moved the end of the arguments
+    expect(only('1 fcntl(3, F_GETFL) = 0x8001 (flags O_WRONLY|O_LARGEFILE) <0.000041>').args).to.equal('3, F_GETFL');
+    expect(only('1 open("/x", O_RDONLY) = -1 ENOENT (No such file or directory)').args).to.equal('"/x", O_RDONLY');
+    const poll = only('1 poll([{fd=5, events=POLLIN}], 1, -1) = 1 ([{fd=5, revents=POLLIN}]) <0.1>');
+    expect(poll).to.deep.include({ args: '[{fd=5, events=POLLIN}], 1, -1', retText: '1 ([{fd=5, revents=POLLIN}])' });
+    const t = lines('7 select(4, [3], NULL, NULL, NULL <unfinished ...>', '8 getpid() = 8', '7 <... select resumed>) = 1 (in [3])');
+    expect(calls(parse(t))[1]).to.deep.include({ name: 'select', args: '4, [3], NULL, NULL, NULL', retText: '1 (in [3])' });
+  });
+
   it('keeps strings with ", >, <... , = and ) inside them whole', () => {
     const c = only(
       '11327 09:10:55.477705 write(3</dev/null<char 1:3>>, "say \\"hi\\" > x; <... read resumed> = 0) <unfinished ...>\\n", 55) = 55 <0.000041>',

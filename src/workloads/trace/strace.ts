@@ -347,7 +347,7 @@ const OPEN_UNFINISHED = 2;
 const OPEN_DETACHED = 3;
 const OPEN_PID_CHANGED = 4;
 
-/** Results of scanArgs. */
+/** Results of scanArgs (parseResult calls it too, for annotations: read scanEnd before). */
 let scanEnd = 0;
 let scanOpen = '';
 let scanErr = '';
@@ -775,11 +775,12 @@ export class StraceParser {
       return;
     }
     if (r === CLOSED) {
-      if (!parseResult(s, scanEnd + 1)) {
+      const close = scanEnd; // parseResult scans annotations, `(flags …)`, with scanArgs too
+      if (!parseResult(s, close + 1)) {
         this.bad(src, lineNo, s, `${rErr} (${name})`);
         return;
       }
-      out.push(complete(tid, name, stripMarker(s.slice(a0, scanEnd)), timeUs, src.file, lineNo));
+      out.push(complete(tid, name, stripMarker(s.slice(a0, close)), timeUs, src.file, lineNo));
       return;
     }
     const p: Pending = { tid, name, args: headArgs(s, a0, scanEnd), open: scanOpen, timeUs, file: src.file, line: lineNo };
@@ -824,12 +825,13 @@ export class StraceParser {
       return;
     }
     if (r === CLOSED) {
-      if (!parseResult(s, scanEnd + 1)) {
+      const close = scanEnd; // see call()
+      if (!parseResult(s, close + 1)) {
         this.pending.set(p.tid, p);
         this.bad(src, lineNo, s, `${rErr} (${name})`);
         return;
       }
-      let tail = s.slice(a0, scanEnd);
+      let tail = s.slice(a0, close);
       if (tail.startsWith(UNFINISHED)) tail = tail.slice(UNFINISHED.length);
       out.push(complete(p.tid, name, stripMarker(p.args + tail), p.timeUs, p.file, p.line));
       return;
