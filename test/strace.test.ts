@@ -195,6 +195,20 @@ describe('strace parser: lines', () => {
     expect(only('1 prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0').retval).to.equal(0);
   });
 
+  it('rejects decorations nested thousands deep without overflowing the stack (found by the property tests)', () => {
+    // skipDecoration recursed once per nested '<': a RangeError, even in lenient mode
+    for (const piece of ['<a', '</a']) {
+      const line = `1 read(3${piece.repeat(100000)}, "x", 1) = 1`;
+      expectInputError(() => parse(line), /<text>:1: a <\.\.\.> nested more than 64 deep at column 9 in the arguments of read/);
+      expect(parseStraceText(line, { lenient: true }).stats.malformed).to.equal(1);
+    }
+    expectInputError(() => parse(`1 open("/x", 0) = 3${'<b'.repeat(100000)}`), /nested more than 64 deep after the result/);
+    expectInputError(() => parse('1 read(3<a<a, "x", 1) = 1'), /an unterminated <\.\.\.> at column 9/);
+    // deep but within the limit, and closed: one decoration
+    const deep = `3${'</a'.repeat(60)}${'>'.repeat(60)}`;
+    expect(only(`1 close(${deep}) = 0`).args).to.equal(deep);
+  });
+
   it('handles lines of many kilobytes', () => {
     const payload = 'ab\\"cd)>= <... x'.repeat(20000); // 320 KB of escaped text
     const c = only(`1 10:00:00.000000 write(1<pipe:[1]>, "${payload}"..., 400000) = 400000 <0.001>`);

@@ -423,7 +423,7 @@ function scanArgs(s: string, i: number, open: string): number {
         }
         const e = skipDecoration(s, i);
         if (e < 0) {
-          scanErr = `an unterminated <...> at column ${i + 1}`;
+          scanErr = `${decorationError(e)} at column ${i + 1}`;
           return ERR;
         }
         i = e;
@@ -471,45 +471,71 @@ function skipString(s: string, i: number): number {
   return -1;
 }
 
-/** Index after the decoration starting with the '<' at i, or -1 if it does not end. */
+/** Decorations nested deeper than this are malformed (strace nests at most a device in a path). */
+const MAX_DECORATION_NESTING = 64;
+/** Per open decoration, innermost last: a path (1) or typed (0), and its open `[` count. */
+const decoPath = new Uint8Array(MAX_DECORATION_NESTING);
+const decoBrackets = new Int32Array(MAX_DECORATION_NESTING);
+
+/**
+ * Index after the decoration starting with the '<' at i, -1 if it does not end, -2 if it
+ * nests more than MAX_DECORATION_NESTING deep. Nested decorations are kept on a stack, not
+ * by recursion: a line of thousands of '<' must not overflow the call stack.
+ */
 function skipDecoration(s: string, i: number): number {
   const n = s.length;
+  // a path ('<' '/'): '<' and '>' in it are escaped, a nested '<' is a device decoration;
+  // typed (`TCP:[…]`, …): quoted strings and `[…]` are skipped, so `->` ends nothing
+  decoPath[0] = s.charCodeAt(i + 1) === SLASH ? 1 : 0;
+  decoBrackets[0] = 0;
+  let depth = 1;
   let j = i + 1;
-  if (s.charCodeAt(j) === SLASH) {
-    // a path: '<' and '>' in it are escaped; a nested '<' is a device decoration
-    while (j < n) {
-      const c = s.charCodeAt(j);
-      if (c === BSL) j += 2;
-      else if (c === GT) return j + 1;
-      else if (c === LT) {
-        j = skipDecoration(s, j);
-        if (j < 0) return -1;
-      } else j++;
-    }
-    return -1;
-  }
-  let brackets = 0;
   while (j < n) {
     const c = s.charCodeAt(j);
-    if (c === QUOTE) {
-      j = skipString(s, j);
-      if (j < 0) return -1;
+    const d = depth - 1;
+    if (c === BSL) {
+      j += 2;
       continue;
     }
-    if (c === BSL) j += 2;
-    else if (c === LBRK) {
-      brackets++;
+    if (decoPath[d] === 0) {
+      if (c === QUOTE) {
+        j = skipString(s, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (c === LBRK) {
+        decoBrackets[d]++;
+        j++;
+        continue;
+      }
+      if (c === RBRK) {
+        decoBrackets[d]--;
+        j++;
+        continue;
+      }
+      if (decoBrackets[d]! > 0) {
+        j++;
+        continue;
+      }
+    }
+    if (c === GT) {
       j++;
-    } else if (c === RBRK) {
-      brackets--;
+      if (--depth === 0) return j;
+    } else if (c === LT) {
+      if (depth === MAX_DECORATION_NESTING) return -2;
+      decoPath[depth] = s.charCodeAt(j + 1) === SLASH ? 1 : 0;
+      decoBrackets[depth] = 0;
+      depth++;
       j++;
-    } else if (brackets <= 0 && c === GT) return j + 1;
-    else if (brackets <= 0 && c === LT) {
-      j = skipDecoration(s, j);
-      if (j < 0) return -1;
-    } else j++;
+    } else {
+      j++;
+    }
   }
   return -1;
+}
+
+function decorationError(code: number): string {
+  return code === -2 ? `a <...> nested more than ${MAX_DECORATION_NESTING} deep` : 'an unterminated <...>';
 }
 
 /** Index after the parenthesised group starting at i, or -1. */
@@ -569,7 +595,7 @@ function parseResult(s: string, i: number): boolean {
   if (s.charCodeAt(i) === LT && !s.startsWith('<unavailable>', i)) {
     const e = skipDecoration(s, i);
     if (e < 0) {
-      rErr = 'an unterminated <...> after the result';
+      rErr = `${decorationError(e)} after the result`;
       return false;
     }
     i = e;
