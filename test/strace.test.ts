@@ -209,6 +209,32 @@ describe('strace parser: lines', () => {
     expect(only(`1 close(${deep}) = 0`).args).to.equal(deep);
   });
 
+  it('rejects numbers strace cannot print instead of reporting Infinity (found by the property tests)', () => {
+    const nines = '9'.repeat(400);
+    const bad: [string, RegExp][] = [
+      [`${nines} getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`[pid ${nines}] getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      ['2147483648 getpid() = 1', /expected \[tid\] \[timestamp\]/],
+      [`1 ${nines}.5 getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`1 ${nines}:00:00 getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`1 getpid() = ${nines}`, /expected a 64-bit number as the result, got '9{30}…' \(getpid\)/],
+      [`1 getpid() = 0x${'f'.repeat(17)}`, /expected a 64-bit number/],
+      [`1 umask(0) = 0${'7'.repeat(400)}`, /expected a 64-bit number/],
+      [`1 getpid() = 1 <${nines}.0>`, /a <duration> beyond 2\^53 µs \(getpid\)/],
+      [`1 +++ exited with ${nines} +++`, /expected 'exited with N'/],
+      [`1 +++ superseded by execve in pid ${nines} +++`, /expected 'exited with N'/],
+    ];
+    for (const [line, re] of bad) {
+      expectInputError(() => parse(line), re);
+      expect(parseStraceText(line, { lenient: true }).stats.malformed, line.slice(0, 40)).to.equal(1);
+    }
+    // the largest of each still parses
+    expect(only('2147483647 getpid() = 18446744073709551615').tid).to.equal(2 ** 31 - 1);
+    expect(only('1 getpid() = 0xffffffffffffffff').retval).to.equal(2 ** 64);
+    expect(only('1 9007199254.740991 getpid() = 1').timeUs).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(only('1 clone(child_stack=NULL, flags=SIGCHLD) = 4294967296').child).to.equal(undefined);
+  });
+
   it('handles lines of many kilobytes', () => {
     const payload = 'ab\\"cd)>= <... x'.repeat(20000); // 320 KB of escaped text
     const c = only(`1 10:00:00.000000 write(1<pipe:[1]>, "${payload}"..., 400000) = 400000 <0.001>`);

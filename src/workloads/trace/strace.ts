@@ -12,14 +12,15 @@
  *   without one belongs to `options.tid`, else the tid in the file name of a `-ff` file
  *   (`PREFIX.TID`, also `PREFIX.TID.gz`/`.xz`), else to tid 0, "unknown". strace on stderr
  *   leaves the prefix out while it traces a single process; a call started on such a line
- *   and resumed on a `[pid TID]` line (or the other way round) is still paired.
+ *   and resumed on a `[pid TID]` line (or the other way round) is still paired. A tid
+ *   above 2^31 - 1 (pid_t) is malformed.
  * - Timestamps: `-t` `HH:MM:SS`, `-tt` `HH:MM:SS.ffffff`, `-ttt` epoch `S.ffffff`, any number
  *   of fraction digits (ns with `--timestamps=…,ns`), or none. They become microseconds
  *   (`timeUs`: since the epoch, or since midnight of the first day for time-of-day stamps; a
  *   time of day more than 12 h before its predecessor in the same file is taken as the next
- *   day). Epoch microseconds are exact up to 2^53 µs (year 2255); nanoseconds keep about
- *   0.25 µs of precision there.
- * - `-T` durations `<0.000123>` become `durationUs`.
+ *   day). Epoch microseconds are exact up to 2^53 µs (year 2255), and later ones are
+ *   malformed; nanoseconds keep about 0.25 µs of precision there.
+ * - `-T` durations `<0.000123>` become `durationUs` (at most 2^53 µs).
  *
  * ## Calls
  *
@@ -37,7 +38,8 @@
  * umask prints it), an optional decoration (`= 3</path>`), an errno (`-1 ENOENT (No such file
  * or directory)`, `? ERESTARTSYS (To be restarted if SA_RESTART is set)`), any
  * parenthesised annotations (`(flags O_RDWR)`, `(Timeout)`, `(in [3])`, `(INJECTED)`),
- * `<unavailable>`, and the duration.
+ * `<unavailable>`, and the duration. A return value beyond 64 bits is malformed (so every number
+ * an event holds is finite).
  *
  * A call other threads interrupt is printed in halves:
  *
@@ -228,6 +230,10 @@ function isDigit(c: number): boolean {
 }
 
 const DAY_US = 86_400_000_000;
+/** The largest tid (pid_t is a signed 32-bit int). */
+const MAX_TID = 2 ** 31 - 1;
+/** Timestamps and durations beyond 2^53 µs (year 2255, 285 years) are malformed. */
+const MAX_US = Number.MAX_SAFE_INTEGER;
 const HALF_DAY_US = DAY_US / 2;
 
 const UNFINISHED = ' <unfinished ...>';
@@ -263,7 +269,7 @@ function parsePrefix(s: string): boolean {
       v = v * 10 + (c - D0);
       i++;
     }
-    if (i === d0 || c !== RBRK || s.charCodeAt(i + 1) !== SP) return false;
+    if (i === d0 || c !== RBRK || s.charCodeAt(i + 1) !== SP || v > MAX_TID) return false;
     pTid = v;
     i += 2;
   } else if (isDigit(c)) {
@@ -272,8 +278,9 @@ function parsePrefix(s: string): boolean {
       v = v * 10 + (c - D0);
       i++;
     }
-    if (c === SP) pTid = v;
-    else i = 0; // a timestamp, not a tid
+    if (c !== SP) i = 0; // a timestamp, not a tid
+    else if (v > MAX_TID) return false;
+    else pTid = v;
   }
   while (s.charCodeAt(i) === SP) i++;
   c = s.charCodeAt(i);
@@ -302,7 +309,7 @@ function parsePrefix(s: string): boolean {
       if (i < 0) return false;
       us += fracUs;
     }
-    if (s.charCodeAt(i) !== SP) return false;
+    if (s.charCodeAt(i) !== SP || us > MAX_US) return false;
     pTime = us;
     while (s.charCodeAt(i) === SP) i++;
   }
@@ -587,8 +594,9 @@ function parseResult(s: string, i: number): boolean {
     }
     const digits = s.slice(v0, i);
     rVal = digits.length > 1 && s.charCodeAt(d0) === D0 && (s.charCodeAt(d0 + 1) | 32) !== 120 ? parseInt(digits, 8) : Number(digits);
-    if (Number.isNaN(rVal)) {
-      rErr = `expected a number as the result, got '${digits}'`;
+    // at most 64 bits (2^64 - 1 rounds to 2^64); also rejects NaN
+    if (!(Math.abs(rVal) <= 2 ** 64)) {
+      rErr = `expected a 64-bit number as the result, got '${digits.length > 30 ? `${digits.slice(0, 30)}…` : digits}'`;
       return false;
     }
   }
@@ -644,6 +652,10 @@ function parseResult(s: string, i: number): boolean {
       }
       if (s.charCodeAt(j) !== GT || j + 1 !== n) {
         rErr = 'a malformed <duration> (or text after it)';
+        return false;
+      }
+      if (us > MAX_US) {
+        rErr = 'a <duration> beyond 2^53 µs';
         return false;
       }
       rDur = us;
@@ -927,11 +939,11 @@ export class StraceParser {
     const inner = s.slice(i + 4, s.length - 4);
     let m: RegExpExecArray | null;
     let ev: StraceEvent;
-    if ((m = /^exited with (-?\d+)$/.exec(inner)) !== null) {
+    if ((m = /^exited with (-?\d{1,10})$/.exec(inner)) !== null) {
       ev = { type: 'exit', tid, timeUs, file: src.file, line: lineNo, code: Number(m[1]) };
     } else if ((m = /^killed by (SIG[A-Z0-9_+-]+|\d+)( \(core dumped\))?$/.exec(inner)) !== null) {
       ev = { type: 'kill', tid, timeUs, file: src.file, line: lineNo, signal: m[1]!, coreDumped: m[2] !== undefined };
-    } else if ((m = /^superseded by execve in pid (\d+)$/.exec(inner)) !== null) {
+    } else if ((m = /^superseded by execve in pid (\d{1,10})$/.exec(inner)) !== null && Number(m[1]) <= MAX_TID) {
       const by = Number(m[1]);
       ev = { type: 'superseded', tid, timeUs, file: src.file, line: lineNo, by };
       const own = this.pending.get(tid);
@@ -1008,7 +1020,7 @@ function complete(tid: number, name: string, args: string, timeUs: number | unde
     pending: false,
     detached: false,
     restarted,
-    child: retval !== undefined && retval > 0 && CLONES.has(name) ? retval : undefined,
+    child: retval !== undefined && retval > 0 && retval <= MAX_TID && CLONES.has(name) ? retval : undefined,
   };
 }
 
