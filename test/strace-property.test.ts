@@ -17,10 +17,13 @@
  *    its input reported): mutated traces, token soup and random characters never make the
  *    parser throw anything but a FileInputError, never make lenient mode throw, and lenient
  *    mode counts exactly the line strict mode rejects.
+ * 5. The benchmark's synthetic trace (bench/strace-parse.ts) parses to exactly the events
+ *    its generator made (a small run; its numbers are not asserted).
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
+import { benchStraceParse } from '../bench/strace-parse.js';
 import { emptyStats, parseStraceStream, parseStraceText, type StraceEvent, type StraceStats } from '../src/workloads/trace/strace.js';
 import {
   cutAt,
@@ -162,5 +165,16 @@ describe('strace parser properties (fast-check, seed 42)', function () {
     await worker.terminate();
     if (done.failure !== undefined) expect.fail(done.failure);
     expect(done.runs).to.be.at.least(request.numRuns);
+  });
+
+  it('the benchmark\'s synthetic 16-thread trace parses to exactly the events it generated', async () => {
+    // benchStraceParse throws if the parser's lines, events, calls or pending calls differ from the generator's counts
+    const r = await benchStraceParse({ bytes: 8 << 20, seed: 5 });
+    expect(r.bytes).to.be.at.least(8 << 20);
+    expect(r.calls).to.be.greaterThan(30_000);
+    expect(r.split_calls / r.calls).to.be.within(0.4, 0.6);
+    expect(r.events).to.be.within(r.calls, r.calls * 1.01);
+    expect(r.long_lines).to.be.greaterThan(0);
+    expect(r.rss_at_half_gib_mb).to.equal(null);
   });
 });
