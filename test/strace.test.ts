@@ -141,6 +141,16 @@ describe('strace parser: lines', () => {
     expect(only('1 getpid() = 1234<bash>').retText).to.equal('1234<bash>');
   });
 
+  it('keeps the arguments when the result has parenthesised annotations (found by the property tests)', () => {
+    // the annotation was scanned with the same scanner state, which moved the end of the arguments
+    expect(only('1 fcntl(3, F_GETFL) = 0x8001 (flags O_WRONLY|O_LARGEFILE) <0.000041>').args).to.equal('3, F_GETFL');
+    expect(only('1 open("/x", O_RDONLY) = -1 ENOENT (No such file or directory)').args).to.equal('"/x", O_RDONLY');
+    const poll = only('1 poll([{fd=5, events=POLLIN}], 1, -1) = 1 ([{fd=5, revents=POLLIN}]) <0.1>');
+    expect(poll).to.deep.include({ args: '[{fd=5, events=POLLIN}], 1, -1', retText: '1 ([{fd=5, revents=POLLIN}])' });
+    const t = lines('7 select(4, [3], NULL, NULL, NULL <unfinished ...>', '8 getpid() = 8', '7 <... select resumed>) = 1 (in [3])');
+    expect(calls(parse(t))[1]).to.deep.include({ name: 'select', args: '4, [3], NULL, NULL, NULL', retText: '1 (in [3])' });
+  });
+
   it('keeps strings with ", >, <... , = and ) inside them whole', () => {
     const c = only(
       '11327 09:10:55.477705 write(3</dev/null<char 1:3>>, "say \\"hi\\" > x; <... read resumed> = 0) <unfinished ...>\\n", 55) = 55 <0.000041>',
@@ -183,6 +193,46 @@ describe('strace parser: lines', () => {
     expect(only('1 clone3({flags=CLONE_VM, child_tid=0x1, exit_signal=0} => {parent_tid=[1235]}, 88) = 1235').child).to.equal(1235);
     expect(only('1 execve("/bin/sh", ["sh"], 0x7ffd /* 35 vars */) = 0').args).to.equal('"/bin/sh", ["sh"], 0x7ffd /* 35 vars */');
     expect(only('1 prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0').retval).to.equal(0);
+  });
+
+  it('rejects decorations nested thousands deep without overflowing the stack (found by the property tests)', () => {
+    // skipDecoration recursed once per nested '<': a RangeError, even in lenient mode
+    for (const piece of ['<a', '</a']) {
+      const line = `1 read(3${piece.repeat(100000)}, "x", 1) = 1`;
+      expectInputError(() => parse(line), /<text>:1: a <\.\.\.> nested more than 64 deep at column 9 in the arguments of read/);
+      expect(parseStraceText(line, { lenient: true }).stats.malformed).to.equal(1);
+    }
+    expectInputError(() => parse(`1 open("/x", 0) = 3${'<b'.repeat(100000)}`), /nested more than 64 deep after the result/);
+    expectInputError(() => parse('1 read(3<a<a, "x", 1) = 1'), /an unterminated <\.\.\.> at column 9/);
+    // deep but within the limit, and closed: one decoration
+    const deep = `3${'</a'.repeat(60)}${'>'.repeat(60)}`;
+    expect(only(`1 close(${deep}) = 0`).args).to.equal(deep);
+  });
+
+  it('rejects numbers strace cannot print instead of reporting Infinity (found by the property tests)', () => {
+    const nines = '9'.repeat(400);
+    const bad: [string, RegExp][] = [
+      [`${nines} getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`[pid ${nines}] getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      ['2147483648 getpid() = 1', /expected \[tid\] \[timestamp\]/],
+      [`1 ${nines}.5 getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`1 ${nines}:00:00 getpid() = 1`, /expected \[tid\] \[timestamp\]/],
+      [`1 getpid() = ${nines}`, /expected a 64-bit number as the result, got '9{30}…' \(getpid\)/],
+      [`1 getpid() = 0x${'f'.repeat(17)}`, /expected a 64-bit number/],
+      [`1 umask(0) = 0${'7'.repeat(400)}`, /expected a 64-bit number/],
+      [`1 getpid() = 1 <${nines}.0>`, /a <duration> beyond 2\^53 µs \(getpid\)/],
+      [`1 +++ exited with ${nines} +++`, /expected 'exited with N'/],
+      [`1 +++ superseded by execve in pid ${nines} +++`, /expected 'exited with N'/],
+    ];
+    for (const [line, re] of bad) {
+      expectInputError(() => parse(line), re);
+      expect(parseStraceText(line, { lenient: true }).stats.malformed, line.slice(0, 40)).to.equal(1);
+    }
+    // the largest of each still parses
+    expect(only('2147483647 getpid() = 18446744073709551615').tid).to.equal(2 ** 31 - 1);
+    expect(only('1 getpid() = 0xffffffffffffffff').retval).to.equal(2 ** 64);
+    expect(only('1 9007199254.740991 getpid() = 1').timeUs).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(only('1 clone(child_stack=NULL, flags=SIGCHLD) = 4294967296').child).to.equal(undefined);
   });
 
   it('handles lines of many kilobytes', () => {

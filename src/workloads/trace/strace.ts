@@ -12,14 +12,15 @@
  *   without one belongs to `options.tid`, else the tid in the file name of a `-ff` file
  *   (`PREFIX.TID`, also `PREFIX.TID.gz`/`.xz`), else to tid 0, "unknown". strace on stderr
  *   leaves the prefix out while it traces a single process; a call started on such a line
- *   and resumed on a `[pid TID]` line (or the other way round) is still paired.
+ *   and resumed on a `[pid TID]` line (or the other way round) is still paired. A tid
+ *   above 2^31 - 1 (pid_t) is malformed.
  * - Timestamps: `-t` `HH:MM:SS`, `-tt` `HH:MM:SS.ffffff`, `-ttt` epoch `S.ffffff`, any number
  *   of fraction digits (ns with `--timestamps=…,ns`), or none. They become microseconds
  *   (`timeUs`: since the epoch, or since midnight of the first day for time-of-day stamps; a
  *   time of day more than 12 h before its predecessor in the same file is taken as the next
- *   day). Epoch microseconds are exact up to 2^53 µs (year 2255); nanoseconds keep about
- *   0.25 µs of precision there.
- * - `-T` durations `<0.000123>` become `durationUs`.
+ *   day). Epoch microseconds are exact up to 2^53 µs (year 2255), and later ones are
+ *   malformed; nanoseconds keep about 0.25 µs of precision there.
+ * - `-T` durations `<0.000123>` become `durationUs` (at most 2^53 µs).
  *
  * ## Calls
  *
@@ -37,7 +38,8 @@
  * umask prints it), an optional decoration (`= 3</path>`), an errno (`-1 ENOENT (No such file
  * or directory)`, `? ERESTARTSYS (To be restarted if SA_RESTART is set)`), any
  * parenthesised annotations (`(flags O_RDWR)`, `(Timeout)`, `(in [3])`, `(INJECTED)`),
- * `<unavailable>`, and the duration.
+ * `<unavailable>`, and the duration. A return value beyond 64 bits is malformed (so every number
+ * an event holds is finite).
  *
  * A call other threads interrupt is printed in halves:
  *
@@ -82,11 +84,12 @@
  *     for await (const batch of readStrace(files).batches()) …    // arrays of events (faster)
  *     const s = await summarizeStrace('trace.xz');                // calls per syscall name, …
  *     parseStraceText(text)                                       // in memory, for snippets
+ *     for await (const batch of parseStraceStream(chunks)) …       // bytes from a pipe, a generator, …
  *
  * `reader.stats` counts lines, bytes, strace messages and (lenient) malformed lines.
  */
 import { FileInputError } from '../../errors.js';
-import { DEFAULT_CHUNK, readLines, type LineCounters } from './strace-input.js';
+import { DEFAULT_CHUNK, readLines, splitLines, type LineCounters } from './strace-input.js';
 
 // ---------------------------------------------------------------------------- events
 
@@ -227,6 +230,10 @@ function isDigit(c: number): boolean {
 }
 
 const DAY_US = 86_400_000_000;
+/** The largest tid (pid_t is a signed 32-bit int). */
+const MAX_TID = 2 ** 31 - 1;
+/** Timestamps and durations beyond 2^53 µs (year 2255, 285 years) are malformed. */
+const MAX_US = Number.MAX_SAFE_INTEGER;
 const HALF_DAY_US = DAY_US / 2;
 
 const UNFINISHED = ' <unfinished ...>';
@@ -262,7 +269,7 @@ function parsePrefix(s: string): boolean {
       v = v * 10 + (c - D0);
       i++;
     }
-    if (i === d0 || c !== RBRK || s.charCodeAt(i + 1) !== SP) return false;
+    if (i === d0 || c !== RBRK || s.charCodeAt(i + 1) !== SP || v > MAX_TID) return false;
     pTid = v;
     i += 2;
   } else if (isDigit(c)) {
@@ -271,8 +278,9 @@ function parsePrefix(s: string): boolean {
       v = v * 10 + (c - D0);
       i++;
     }
-    if (c === SP) pTid = v;
-    else i = 0; // a timestamp, not a tid
+    if (c !== SP) i = 0; // a timestamp, not a tid
+    else if (v > MAX_TID) return false;
+    else pTid = v;
   }
   while (s.charCodeAt(i) === SP) i++;
   c = s.charCodeAt(i);
@@ -301,7 +309,7 @@ function parsePrefix(s: string): boolean {
       if (i < 0) return false;
       us += fracUs;
     }
-    if (s.charCodeAt(i) !== SP) return false;
+    if (s.charCodeAt(i) !== SP || us > MAX_US) return false;
     pTime = us;
     while (s.charCodeAt(i) === SP) i++;
   }
@@ -346,7 +354,7 @@ const OPEN_UNFINISHED = 2;
 const OPEN_DETACHED = 3;
 const OPEN_PID_CHANGED = 4;
 
-/** Results of scanArgs. */
+/** Results of scanArgs (parseResult calls it too, for annotations: read scanEnd before). */
 let scanEnd = 0;
 let scanOpen = '';
 let scanErr = '';
@@ -422,7 +430,7 @@ function scanArgs(s: string, i: number, open: string): number {
         }
         const e = skipDecoration(s, i);
         if (e < 0) {
-          scanErr = `an unterminated <...> at column ${i + 1}`;
+          scanErr = `${decorationError(e)} at column ${i + 1}`;
           return ERR;
         }
         i = e;
@@ -470,45 +478,71 @@ function skipString(s: string, i: number): number {
   return -1;
 }
 
-/** Index after the decoration starting with the '<' at i, or -1 if it does not end. */
+/** Decorations nested deeper than this are malformed (strace nests at most a device in a path). */
+const MAX_DECORATION_NESTING = 64;
+/** Per open decoration, innermost last: a path (1) or typed (0), and its open `[` count. */
+const decoPath = new Uint8Array(MAX_DECORATION_NESTING);
+const decoBrackets = new Int32Array(MAX_DECORATION_NESTING);
+
+/**
+ * Index after the decoration starting with the '<' at i, -1 if it does not end, -2 if it
+ * nests more than MAX_DECORATION_NESTING deep. Nested decorations are kept on a stack, not
+ * by recursion: a line of thousands of '<' must not overflow the call stack.
+ */
 function skipDecoration(s: string, i: number): number {
   const n = s.length;
+  // a path ('<' '/'): '<' and '>' in it are escaped, a nested '<' is a device decoration;
+  // typed (`TCP:[…]`, …): quoted strings and `[…]` are skipped, so `->` ends nothing
+  decoPath[0] = s.charCodeAt(i + 1) === SLASH ? 1 : 0;
+  decoBrackets[0] = 0;
+  let depth = 1;
   let j = i + 1;
-  if (s.charCodeAt(j) === SLASH) {
-    // a path: '<' and '>' in it are escaped; a nested '<' is a device decoration
-    while (j < n) {
-      const c = s.charCodeAt(j);
-      if (c === BSL) j += 2;
-      else if (c === GT) return j + 1;
-      else if (c === LT) {
-        j = skipDecoration(s, j);
-        if (j < 0) return -1;
-      } else j++;
-    }
-    return -1;
-  }
-  let brackets = 0;
   while (j < n) {
     const c = s.charCodeAt(j);
-    if (c === QUOTE) {
-      j = skipString(s, j);
-      if (j < 0) return -1;
+    const d = depth - 1;
+    if (c === BSL) {
+      j += 2;
       continue;
     }
-    if (c === BSL) j += 2;
-    else if (c === LBRK) {
-      brackets++;
+    if (decoPath[d] === 0) {
+      if (c === QUOTE) {
+        j = skipString(s, j);
+        if (j < 0) return -1;
+        continue;
+      }
+      if (c === LBRK) {
+        decoBrackets[d]++;
+        j++;
+        continue;
+      }
+      if (c === RBRK) {
+        decoBrackets[d]--;
+        j++;
+        continue;
+      }
+      if (decoBrackets[d]! > 0) {
+        j++;
+        continue;
+      }
+    }
+    if (c === GT) {
       j++;
-    } else if (c === RBRK) {
-      brackets--;
+      if (--depth === 0) return j;
+    } else if (c === LT) {
+      if (depth === MAX_DECORATION_NESTING) return -2;
+      decoPath[depth] = s.charCodeAt(j + 1) === SLASH ? 1 : 0;
+      decoBrackets[depth] = 0;
+      depth++;
       j++;
-    } else if (brackets <= 0 && c === GT) return j + 1;
-    else if (brackets <= 0 && c === LT) {
-      j = skipDecoration(s, j);
-      if (j < 0) return -1;
-    } else j++;
+    } else {
+      j++;
+    }
   }
   return -1;
+}
+
+function decorationError(code: number): string {
+  return code === -2 ? `a <...> nested more than ${MAX_DECORATION_NESTING} deep` : 'an unterminated <...>';
 }
 
 /** Index after the parenthesised group starting at i, or -1. */
@@ -560,15 +594,16 @@ function parseResult(s: string, i: number): boolean {
     }
     const digits = s.slice(v0, i);
     rVal = digits.length > 1 && s.charCodeAt(d0) === D0 && (s.charCodeAt(d0 + 1) | 32) !== 120 ? parseInt(digits, 8) : Number(digits);
-    if (Number.isNaN(rVal)) {
-      rErr = `expected a number as the result, got '${digits}'`;
+    // at most 64 bits (2^64 - 1 rounds to 2^64); also rejects NaN
+    if (!(Math.abs(rVal) <= 2 ** 64)) {
+      rErr = `expected a 64-bit number as the result, got '${digits.length > 30 ? `${digits.slice(0, 30)}…` : digits}'`;
       return false;
     }
   }
   if (s.charCodeAt(i) === LT && !s.startsWith('<unavailable>', i)) {
     const e = skipDecoration(s, i);
     if (e < 0) {
-      rErr = 'an unterminated <...> after the result';
+      rErr = `${decorationError(e)} after the result`;
       return false;
     }
     i = e;
@@ -617,6 +652,10 @@ function parseResult(s: string, i: number): boolean {
       }
       if (s.charCodeAt(j) !== GT || j + 1 !== n) {
         rErr = 'a malformed <duration> (or text after it)';
+        return false;
+      }
+      if (us > MAX_US) {
+        rErr = 'a <duration> beyond 2^53 µs';
         return false;
       }
       rDur = us;
@@ -774,11 +813,12 @@ export class StraceParser {
       return;
     }
     if (r === CLOSED) {
-      if (!parseResult(s, scanEnd + 1)) {
+      const close = scanEnd; // parseResult scans annotations, `(flags …)`, with scanArgs too
+      if (!parseResult(s, close + 1)) {
         this.bad(src, lineNo, s, `${rErr} (${name})`);
         return;
       }
-      out.push(complete(tid, name, stripMarker(s.slice(a0, scanEnd)), timeUs, src.file, lineNo));
+      out.push(complete(tid, name, stripMarker(s.slice(a0, close)), timeUs, src.file, lineNo));
       return;
     }
     const p: Pending = { tid, name, args: headArgs(s, a0, scanEnd), open: scanOpen, timeUs, file: src.file, line: lineNo };
@@ -823,12 +863,13 @@ export class StraceParser {
       return;
     }
     if (r === CLOSED) {
-      if (!parseResult(s, scanEnd + 1)) {
+      const close = scanEnd; // see call()
+      if (!parseResult(s, close + 1)) {
         this.pending.set(p.tid, p);
         this.bad(src, lineNo, s, `${rErr} (${name})`);
         return;
       }
-      let tail = s.slice(a0, scanEnd);
+      let tail = s.slice(a0, close);
       if (tail.startsWith(UNFINISHED)) tail = tail.slice(UNFINISHED.length);
       out.push(complete(p.tid, name, stripMarker(p.args + tail), p.timeUs, p.file, p.line));
       return;
@@ -898,11 +939,11 @@ export class StraceParser {
     const inner = s.slice(i + 4, s.length - 4);
     let m: RegExpExecArray | null;
     let ev: StraceEvent;
-    if ((m = /^exited with (-?\d+)$/.exec(inner)) !== null) {
+    if ((m = /^exited with (-?\d{1,10})$/.exec(inner)) !== null) {
       ev = { type: 'exit', tid, timeUs, file: src.file, line: lineNo, code: Number(m[1]) };
     } else if ((m = /^killed by (SIG[A-Z0-9_+-]+|\d+)( \(core dumped\))?$/.exec(inner)) !== null) {
       ev = { type: 'kill', tid, timeUs, file: src.file, line: lineNo, signal: m[1]!, coreDumped: m[2] !== undefined };
-    } else if ((m = /^superseded by execve in pid (\d+)$/.exec(inner)) !== null) {
+    } else if ((m = /^superseded by execve in pid (\d{1,10})$/.exec(inner)) !== null && Number(m[1]) <= MAX_TID) {
       const by = Number(m[1]);
       ev = { type: 'superseded', tid, timeUs, file: src.file, line: lineNo, by };
       const own = this.pending.get(tid);
@@ -979,7 +1020,7 @@ function complete(tid: number, name: string, args: string, timeUs: number | unde
     pending: false,
     detached: false,
     restarted,
-    child: retval !== undefined && retval > 0 && CLONES.has(name) ? retval : undefined,
+    child: retval !== undefined && retval > 0 && retval <= MAX_TID && CLONES.has(name) ? retval : undefined,
   };
 }
 
@@ -1041,18 +1082,7 @@ export class StraceReader implements AsyncIterable<StraceEvent> {
 
   private async *single(parser: StraceParser): AsyncGenerator<StraceEvent[]> {
     const file = this.files[0]!;
-    const src = this.source(file);
-    const counters: LineCounters = this.stats;
-    let lineNo = 0;
-    for await (const lines of readLines(file, this.lineOptions(DEFAULT_CHUNK), counters)) {
-      const out: StraceEvent[] = [];
-      for (let k = 0; k < lines.length; k++) parser.line(lines[k]!, ++lineNo, src, out);
-      if (out.length > 0) yield out;
-    }
-    const out: StraceEvent[] = [];
-    parser.finishSource(src, out);
-    parser.end(out);
-    if (out.length > 0) yield out;
+    yield* parseLineArrays(parser, this.source(file), readLines(file, this.lineOptions(DEFAULT_CHUNK), this.stats));
   }
 
   private lineOptions(chunk: number) {
@@ -1105,6 +1135,40 @@ export class StraceReader implements AsyncIterable<StraceEvent> {
       await Promise.all(all.map((h) => h.it.return?.(undefined)));
     }
   }
+}
+
+/** Parses arrays of consecutive lines (the first is line 1) as one source, to the end of the input. */
+async function* parseLineArrays(parser: StraceParser, src: StraceSource, arrays: AsyncIterable<string[]>): AsyncGenerator<StraceEvent[]> {
+  let lineNo = 0;
+  for await (const lines of arrays) {
+    const out: StraceEvent[] = [];
+    for (let k = 0; k < lines.length; k++) parser.line(lines[k]!, ++lineNo, src, out);
+    if (out.length > 0) yield out;
+  }
+  const out: StraceEvent[] = [];
+  parser.finishSource(src, out);
+  parser.end(out);
+  if (out.length > 0) yield out;
+}
+
+/**
+ * Events of strace output arriving as bytes from anywhere (a pipe, a socket, a generator),
+ * in arrays, exactly as readStrace parses one file: chunks may split lines anywhere, bytes
+ * are latin1, "\r\n" ends a line too. `options.file` names the input in errors (default
+ * `<stream>`); `stats` (bytes, lines, malformed, …) is updated as it goes.
+ */
+export function parseStraceStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: StraceOptions & { file?: string } = {},
+  stats: StraceStats = emptyStats(),
+): AsyncGenerator<StraceEvent[]> {
+  const file = options.file ?? '<stream>';
+  stats.files = 1;
+  const parser = new StraceParser(options, stats);
+  const src = newSource(file, options.tid ?? 0);
+  const lineOptions = { maxLineChars: options.maxLineChars };
+  const counters: LineCounters = stats;
+  return parseLineArrays(parser, src, splitLines(chunks, file, lineOptions, counters));
 }
 
 interface Head {
