@@ -11,6 +11,28 @@
  * Every valid slot remembers who filled it: the execution mode (user/kernel) and the
  * address space. When a fill evicts a valid line the victim's owner is recorded, so
  * "user lines evicted by kernel execution" is a counted quantity, not an estimate.
+ *
+ * Replacement: a fill takes an invalid way if the set has one (the lowest such way), else
+ * the least recently used valid way. Recency is kept as a doubly linked list of the set's
+ * slots, most recent at the head, so the victim is always the list's tail and no fill scans
+ * the set for it. The list holds every slot of the set; reading from the tail it has first
+ * the invalid slots in increasing way order, then the valid ones from least to most recently
+ * used. A hit or fill moves its slot to the head; an invalidation moves it back into the
+ * invalid run at the tail, in way order. This is exactly LRU by timestamps with
+ * "invalid ways first, lowest way first" (test/cache-array.test.ts checks it against such a
+ * reference on random operation sequences).
+ *
+ * Speed (every simulated reference goes through here; `npm run bench` compares it with a C
+ * simulator): lookups allocate nothing and each method has one shape of arguments.
+ *  - The set index is key mod sets computed in doubles, key − floor(key × (1/sets)) × sets
+ *    with a one-step correction (exact for keys below 2^53; see `setOf`). `%` on doubles is a
+ *    slow library call in V8, and 32-bit masks would truncate keys. Only the resulting set
+ *    index (< sets) is made an int32 with `| 0`: a double loop index costs a conversion, and
+ *    sometimes an allocation, per way.
+ *  - Lookups first compare with the key and space of the most recent hit or fill (`mru`, kept
+ *    in fields). A key lives in at most one slot (`insert` is only for absent keys), so finding
+ *    it there is the answer the set search would give, only sooner; and that slot is already
+ *    the head of its set's list, so nothing moves.
  */
 
 /** Execution mode of the code that brought a line in. */
@@ -26,6 +48,9 @@ export interface ArrayGeometry {
 }
 
 const INVALID = -1;
+const FLUSH_ALL = 0;
+const FLUSH_NON_GLOBAL = 1;
+const FLUSH_SPACE = 2;
 
 export class CacheArray {
   readonly sets: number;
@@ -34,16 +59,30 @@ export class CacheArray {
   private readonly keys: Float64Array;
   /** Address space per slot. */
   private readonly spaces: Int32Array;
-  /** LRU stamp per slot: larger = more recently used. Float64 so it never wraps. */
-  private readonly stamps: Float64Array;
   /** Mode of the filler per slot (USER/KERNEL). */
   private readonly modes: Uint8Array;
   /** Per-slot flags: bit 0 = global (survives non-global TLB flushes), bit 1 = prefetched. */
   private readonly flags: Uint8Array;
-  private clock = 0;
+  /**
+   * Recency lists, one circular doubly linked list per set through its slots and a sentinel
+   * node `sets × ways + set`: toTail[sentinel] is the most recently used slot (head),
+   * toHead[sentinel] the victim (tail). toTail[x] is the next node towards the tail.
+   */
+  private readonly toTail: Int32Array;
+  private readonly toHead: Int32Array;
+  /**
+   * Slot of the most recent hit or fill, tried before the set search (see module comment),
+   * with copies of its key and space (mruKey is INVALID once that slot is emptied), so the
+   * check reads two fields rather than two arrays.
+   */
+  private mru = -1;
+  private mruKey = INVALID;
+  private mruSpace = 0;
+  /** 1 / sets, for the set index (see `setOf`). */
+  private readonly invSets: number;
+  /** Scratch for rebuilding one set's list (valid slots in recency order). */
+  private readonly scratch: Int32Array;
 
-  /** Slot touched by the last `access`/`fill`/`probe` that found or placed a key. */
-  lastSlot = -1;
   /** Key, space and mode of the line evicted by the last fill, or key -1 if none. */
   victimKey = INVALID;
   victimSpace = 0;
@@ -70,14 +109,20 @@ export class CacheArray {
     const { sets, ways } = geometry;
     if (!Number.isInteger(sets) || sets < 1) throw new RangeError(`sets must be a positive integer, got ${sets}`);
     if (!Number.isInteger(ways) || ways < 1) throw new RangeError(`ways must be a positive integer, got ${ways}`);
+    const n = sets * ways;
+    // Slot and sentinel indices are int32 (the `| 0` in setOf): far beyond any real array.
+    if (n + sets > 2 ** 31 - 1) throw new RangeError(`${sets} sets × ${ways} ways is too many slots`);
     this.sets = sets;
     this.ways = ways;
-    const n = sets * ways;
+    this.invSets = 1 / sets;
     this.keys = new Float64Array(n).fill(INVALID);
     this.spaces = new Int32Array(n);
-    this.stamps = new Float64Array(n);
     this.modes = new Uint8Array(n);
     this.flags = new Uint8Array(n);
+    this.toTail = new Int32Array(n + sets);
+    this.toHead = new Int32Array(n + sets);
+    this.scratch = new Int32Array(ways);
+    for (let set = 0; set < sets; set++) this.relink(set, 0);
     const track = options.trackEvictors === true;
     this.ghostKeys = track ? new Float64Array(n).fill(INVALID) : null;
     this.ghostSpaces = track ? new Int32Array(n) : null;
@@ -85,32 +130,79 @@ export class CacheArray {
     this.ghostNext = track ? new Uint16Array(sets) : null;
   }
 
+  /** Slot touched by the last `access`/`fill`/`probe` that found or placed a key (-1 before any). */
+  get lastSlot(): number {
+    return this.mru;
+  }
+
   get capacity(): number {
     return this.sets * this.ways;
   }
 
+  /**
+   * key mod sets, exactly, as an int32 (see the module comment). floor(key × (1/sets)) is the
+   * exact quotient when sets is a power of two, and otherwise off by at most one for keys below
+   * 2^53 (the relative error of the two roundings is below 2^-52), which the remainder's range
+   * reveals and one step corrects. A multiplication is several times cheaper than a division.
+   */
   setOf(key: number): number {
-    return key % this.sets;
+    const sets = this.sets;
+    const r = key - Math.floor(key * this.invSets) * sets;
+    if (r < 0) return (r + sets) | 0;
+    if (r >= sets) return (r - sets) | 0;
+    return r | 0;
   }
 
-  /** Slot holding key in space, or -1. Does not touch LRU state or counters. */
-  find(key: number, space: number): number {
-    const base = (key % this.sets) * this.ways;
-    const end = base + this.ways;
+  /** Slot holding key in space within the set whose first slot is base, or -1. */
+  private searchSet(base: number, key: number, space: number): number {
     const keys = this.keys;
-    const spaces = this.spaces;
+    const end = base + this.ways;
     for (let i = base; i < end; i++) {
-      if (keys[i] === key && spaces[i] === space) return i;
+      if (keys[i] === key && this.spaces[i] === space) return i;
     }
     return -1;
   }
 
+  /** Slot holding key in space, or -1. Does not touch LRU state or counters. */
+  find(key: number, space: number): number {
+    if (key === this.mruKey && space === this.mruSpace) return this.mru;
+    return this.searchSet(this.setOf(key) * this.ways, key, space);
+  }
+
+  /** Moves a slot to the head (most recently used) of its set's list. */
+  private toFront(slot: number, sentinel: number): void {
+    const toTail = this.toTail;
+    const toHead = this.toHead;
+    const head = toTail[sentinel];
+    if (head === slot) return;
+    const before = toHead[slot];
+    const after = toTail[slot];
+    toTail[before] = after;
+    toHead[after] = before;
+    toTail[slot] = head;
+    toHead[head] = slot;
+    toHead[slot] = sentinel;
+    toTail[sentinel] = slot;
+  }
+
+  /** Records a hit on a slot found by the set search (not the mru slot). */
+  private hitAt(slot: number, set: number, key: number, space: number): void {
+    this.toFront(slot, this.keys.length + set);
+    this.mru = slot;
+    this.mruKey = key;
+    this.mruSpace = space | 0; // as the Int32Array stores it
+  }
+
   /** Looks key up; on a hit makes it most recently used. Counts hits/misses. No fill. */
   probe(key: number, space: number): boolean {
-    const slot = this.find(key, space);
+    if (key === this.mruKey && space === this.mruSpace) {
+      this.hits++;
+      return true;
+    }
+    const set = this.setOf(key);
+    const slot = this.searchSet(set * this.ways, key, space);
     if (slot >= 0) {
-      this.stamps[slot] = ++this.clock;
-      this.lastSlot = slot;
+      this.hitAt(slot, set, key, space);
       this.hits++;
       return true;
     }
@@ -123,12 +215,19 @@ export class CacheArray {
    * first, lowest way first among invalid slots). Returns true on a hit.
    */
   access(key: number, space: number, mode: ExecMode): boolean {
-    if (this.probe(key, space)) {
-      this.victimKey = INVALID;
-      return true;
+    if (key !== this.mruKey || space !== this.mruSpace) {
+      const set = this.setOf(key);
+      const slot = this.searchSet(set * this.ways, key, space);
+      if (slot < 0) {
+        this.misses++;
+        this.place(set, key, space, mode, 0);
+        return false;
+      }
+      this.hitAt(slot, set, key, space);
     }
-    this.insert(key, space, mode, 0);
-    return false;
+    this.hits++;
+    this.victimKey = INVALID;
+    return true;
   }
 
   /**
@@ -136,34 +235,31 @@ export class CacheArray {
    * fills from another level). If already present it is only refreshed.
    */
   fill(key: number, space: number, mode: ExecMode, flags = 0): void {
-    const slot = this.find(key, space);
-    if (slot >= 0) {
-      this.stamps[slot] = ++this.clock;
-      this.lastSlot = slot;
-      this.victimKey = INVALID;
-      return;
+    if (key !== this.mruKey || space !== this.mruSpace) {
+      const set = this.setOf(key);
+      const slot = this.searchSet(set * this.ways, key, space);
+      if (slot < 0) {
+        this.place(set, key, space, mode, flags);
+        return;
+      }
+      this.hitAt(slot, set, key, space);
     }
-    this.insert(key, space, mode, flags);
+    this.victimKey = INVALID;
   }
 
-  /** Fills a key known to be absent (after a failed `probe`), evicting as `access` does. */
+  /**
+   * Fills a key known to be absent (after a failed `probe`), evicting as `access` does. The key
+   * must be absent: a second copy would make lookups ambiguous.
+   */
   insert(key: number, space: number, mode: ExecMode, flags: number): void {
-    const base = (key % this.sets) * this.ways;
-    const end = base + this.ways;
+    this.place(this.setOf(key), key, space, mode, flags);
+  }
+
+  /** Fills an absent key into its set's victim slot (the list's tail) and makes it the head. */
+  private place(set: number, key: number, space: number, mode: ExecMode, flags: number): void {
     const keys = this.keys;
-    const stamps = this.stamps;
-    let victim = -1;
-    let oldest = Infinity;
-    for (let i = base; i < end; i++) {
-      if (keys[i] === INVALID) {
-        victim = i;
-        break;
-      }
-      if (stamps[i] < oldest) {
-        oldest = stamps[i];
-        victim = i;
-      }
-    }
+    const sentinel = keys.length + set;
+    const victim = this.toHead[sentinel];
     const victimKey = keys[victim];
     if (victimKey !== INVALID) {
       const vm = this.modes[victim] as ExecMode;
@@ -172,7 +268,7 @@ export class CacheArray {
       this.victimMode = vm;
       this.victimFlags = this.flags[victim];
       this.evictions[mode * 2 + vm]++;
-      if (this.ghostKeys !== null) this.recordGhost(base, victimKey, this.spaces[victim], mode);
+      if (this.ghostKeys !== null) this.recordGhost(set, victimKey, this.spaces[victim], mode);
     } else {
       this.victimKey = INVALID;
     }
@@ -180,14 +276,15 @@ export class CacheArray {
     this.spaces[victim] = space;
     this.modes[victim] = mode;
     this.flags[victim] = flags;
-    stamps[victim] = ++this.clock;
-    this.lastSlot = victim;
+    this.toFront(victim, sentinel);
+    this.mru = victim;
+    this.mruKey = key;
+    this.mruSpace = space | 0; // as the Int32Array stores it
   }
 
-  private recordGhost(base: number, key: number, space: number, evictor: ExecMode): void {
-    const set = base / this.ways;
+  private recordGhost(set: number, key: number, space: number, evictor: ExecMode): void {
     const next = this.ghostNext!;
-    const slot = base + next[set];
+    const slot = set * this.ways + next[set];
     next[set] = next[set] + 1 === this.ways ? 0 : next[set] + 1;
     this.ghostKeys![slot] = key;
     this.ghostSpaces![slot] = space;
@@ -201,7 +298,7 @@ export class CacheArray {
   takeEvictor(key: number, space: number): number {
     const gk = this.ghostKeys;
     if (gk === null) return -1;
-    const base = (key % this.sets) * this.ways;
+    const base = this.setOf(key) * this.ways;
     for (let i = base; i < base + this.ways; i++) {
       if (gk[i] === key && this.ghostSpaces![i] === space) {
         gk[i] = INVALID;
@@ -216,43 +313,103 @@ export class CacheArray {
     const slot = this.find(key, space);
     if (slot < 0) return false;
     this.keys[slot] = INVALID;
+    if (slot === this.mru) this.mruKey = INVALID;
+    this.toInvalidRun(slot, this.keys.length + ((slot / this.ways) | 0));
     return true;
+  }
+
+  /**
+   * Moves a slot just made invalid from its place in the list into the run of invalid slots
+   * at the tail, keeping that run in increasing way order from the tail.
+   */
+  private toInvalidRun(slot: number, sentinel: number): void {
+    const toTail = this.toTail;
+    const toHead = this.toHead;
+    const before = toHead[slot];
+    const after = toTail[slot];
+    toTail[before] = after;
+    toHead[after] = before;
+    // From the tail, pass the invalid slots of lower ways; insert on the tail side of the first
+    // node that is not one (a valid slot, an invalid slot of a higher way, or the sentinel).
+    let x = toHead[sentinel];
+    while (x !== sentinel && this.keys[x] === INVALID && x < slot) x = toHead[x];
+    const y = toTail[x];
+    toTail[x] = slot;
+    toHead[slot] = x;
+    toTail[slot] = y;
+    toHead[y] = slot;
+  }
+
+  /**
+   * Rebuilds one set's list after a bulk change: the first `valid` entries of `scratch` (the
+   * set's valid slots, most recent first), then its invalid slots, highest way first, so the
+   * lowest invalid way is the tail.
+   */
+  private relink(set: number, valid: number): void {
+    const toTail = this.toTail;
+    const toHead = this.toHead;
+    const base = set * this.ways;
+    const sentinel = this.keys.length + set;
+    let last = sentinel;
+    for (let i = 0; i < valid; i++) {
+      const slot = this.scratch[i];
+      toTail[last] = slot;
+      toHead[slot] = last;
+      last = slot;
+    }
+    for (let slot = base + this.ways - 1; slot >= base; slot--) {
+      if (this.keys[slot] !== INVALID) continue;
+      toTail[last] = slot;
+      toHead[slot] = last;
+      last = slot;
+    }
+    toTail[last] = sentinel;
+    toHead[sentinel] = last;
+  }
+
+  /**
+   * Empties the valid slots that a flush selects (FLUSH_ALL, FLUSH_NON_GLOBAL, or FLUSH_SPACE
+   * with `space`) and rebuilds the lists of the sets it changed. Returns how many it emptied.
+   */
+  private flush(kind: number, space: number): number {
+    const keys = this.keys;
+    const ways = this.ways;
+    let n = 0;
+    for (let set = 0; set < this.sets; set++) {
+      const base = set * ways;
+      let dropped = 0;
+      for (let i = base; i < base + ways; i++) {
+        if (keys[i] === INVALID) continue;
+        const drop = kind === FLUSH_ALL || (kind === FLUSH_NON_GLOBAL ? (this.flags[i] & 1) === 0 : this.spaces[i] === space);
+        if (drop) {
+          keys[i] = INVALID;
+          dropped++;
+        }
+      }
+      if (dropped === 0) continue;
+      n += dropped;
+      const sentinel = keys.length + set;
+      let valid = 0;
+      for (let x = this.toTail[sentinel]; x !== sentinel; x = this.toTail[x]) if (keys[x] !== INVALID) this.scratch[valid++] = x;
+      this.relink(set, valid);
+    }
+    if (this.mru >= 0) this.mruKey = this.keys[this.mru];
+    return n;
   }
 
   /** Empties the whole array. */
   flushAll(): number {
-    let n = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] !== INVALID) {
-        this.keys[i] = INVALID;
-        n++;
-      }
-    }
-    return n;
+    return this.flush(FLUSH_ALL, 0);
   }
 
   /** Empties every slot not marked global (a CR3 write without PCID). Returns the count. */
   flushNonGlobal(): number {
-    let n = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] !== INVALID && (this.flags[i] & 1) === 0) {
-        this.keys[i] = INVALID;
-        n++;
-      }
-    }
-    return n;
+    return this.flush(FLUSH_NON_GLOBAL, 0);
   }
 
   /** Empties the slots of one address space / PCID (INVPCID single-context). */
   flushSpace(space: number): number {
-    let n = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] !== INVALID && this.spaces[i] === space) {
-        this.keys[i] = INVALID;
-        n++;
-      }
-    }
-    return n;
+    return this.flush(FLUSH_SPACE, space);
   }
 
   /** Owner mode of a slot (valid for the slot returned by find/lastSlot). */
@@ -275,11 +432,10 @@ export class CacheArray {
 
   /** Keys of a set from most to least recently used (for tests and debugging). */
   setContents(set: number): number[] {
-    const base = set * this.ways;
-    const slots: number[] = [];
-    for (let i = base; i < base + this.ways; i++) if (this.keys[i] !== INVALID) slots.push(i);
-    slots.sort((a, b) => this.stamps[b] - this.stamps[a]);
-    return slots.map((s) => this.keys[s]);
+    const sentinel = this.keys.length + set;
+    const out: number[] = [];
+    for (let x = this.toTail[sentinel]; x !== sentinel; x = this.toTail[x]) if (this.keys[x] !== INVALID) out.push(this.keys[x]);
+    return out;
   }
 
   resetCounters(): void {
