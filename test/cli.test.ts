@@ -68,7 +68,8 @@ describe('CLI', function () {
     expect(readFileSync(join(a, 'null-syscall.csv'))).to.deep.equal(readFileSync(join(b, 'null-syscall.csv')));
   });
 
-  it('reproduce writes every experiment and summary.md', () => {
+  it('reproduce writes every experiment and summary.md', function () {
+    this.timeout(600_000);
     const r = run(['reproduce', '--quick', '--out', dir]);
     expect(r.code, r.stderr).to.equal(0);
     expect(existsSync(join(dir, 'summary.md'))).to.equal(true);

@@ -142,6 +142,7 @@ export class Core {
     this.stall += cyc;
     this.stack.add(this.mode, CAT.tlb, cyc);
     this.stack.count(this.mode, EV.tlb_miss);
+    if (t !== TLB_L2) this.stack.count(this.mode, EV.tlb_walk);
   }
 
   /** A branch site: a BTB miss is a misprediction. */

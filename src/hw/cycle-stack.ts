@@ -25,7 +25,11 @@ export const CAT = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as { [K 
 export const NCAT = CATEGORIES.length;
 
 /** Per-mode event counters (for IPC and MPKI). */
-export const EVENTS = ['instructions', 'l1i_miss', 'l1d_miss', 'l2_miss', 'l3_miss', 'tlb_miss', 'branch_miss', 'mode_switches'] as const;
+/**
+ * `tlb_miss` counts first-level TLB misses (served by the second level or a walk);
+ * `tlb_walk` the page walks alone (second-level misses).
+ */
+export const EVENTS = ['instructions', 'l1i_miss', 'l1d_miss', 'l2_miss', 'l3_miss', 'tlb_miss', 'tlb_walk', 'branch_miss', 'mode_switches'] as const;
 export type EventName = (typeof EVENTS)[number];
 export const EV = Object.fromEntries(EVENTS.map((c, i) => [c, i])) as { [K in EventName]: number };
 export const NEV = EVENTS.length;

@@ -61,6 +61,11 @@ export const HwSchema = z
       dataMissOverlap: z.number().min(0).max(1),
       robInstructions: int(1, 4096),
     }),
+    /**
+     * false: the pollution ablation (DESIGN.md §6b) — user and kernel code each have their
+     * own copy of every cache, TLB and BTB, so neither evicts the other's lines.
+     */
+    crossModeEviction: z.boolean(),
     modeSwitch: z.strictObject({
       entryCycles: cycles,
       exitCycles: cycles,

@@ -38,6 +38,7 @@ const KPTI_KERNEL_PCID = 1 << 11;
 const HUGE_KEY_OFFSET = 2 ** 44;
 
 export interface CorePrivate {
+  readonly id: number;
   readonly l1i: CacheArray;
   readonly l1d: CacheArray;
   readonly l2: CacheArray;
@@ -58,9 +59,27 @@ export interface MemorySystemOptions {
   trackEvictors?: boolean;
 }
 
+/** One set of arrays: every core's private ones and the shared L3. */
+interface Plane {
+  cores: CorePrivate[];
+  l3: CacheArray;
+  /**
+   * Inclusive L3 only: per L3 slot, a superset of the cores whose private caches may hold
+   * the slot's line (bit c set when the line enters core c's L1/L2; never cleared, so a
+   * back-invalidation only visits cores that may hold the line — the same result as
+   * visiting every core, faster). Null with more than 32 cores: then every core is visited.
+   */
+  holders: Uint32Array | null;
+}
+
 export class MemorySystem {
+  /** The arrays (user code's, when the pollution ablation gives each mode its own). */
   readonly cores: CorePrivate[];
   readonly l3: CacheArray;
+  /** Per mode, the arrays its references go through (the same plane unless ablated). */
+  private readonly planes: [Plane, Plane];
+  /** The plane of the reference being served. */
+  private p: Plane;
   readonly hw: HwConfig;
   /** Line key → core that holds it modified (only lines written with `write = true`). */
   private readonly modifiedBy = new Map<number, number>();
@@ -73,13 +92,25 @@ export class MemorySystem {
 
   constructor(hw: HwConfig, options: MemorySystemOptions = {}) {
     this.hw = hw;
+    const shared = this.plane(options);
+    // Pollution ablation: user and kernel code each get their own copy of every array, so
+    // neither ever evicts the other's lines (nor shares a line with it).
+    this.planes = hw.crossModeEviction ? [shared, shared] : [shared, this.plane(options)];
+    this.p = shared;
+    this.cores = shared.cores;
+    this.l3 = shared.l3;
+  }
+
+  private plane(options: MemorySystemOptions): Plane {
+    const hw = this.hw;
     const line = hw.lineBytes;
     const track = { trackEvictors: options.trackEvictors ?? false };
     const cache = (c: { sizeKiB: number; ways: number }) => new CacheArray({ sets: setsFor(c.sizeKiB * 1024, c.ways, line), ways: c.ways }, track);
     const tlb = (t: { entries: number; ways: number }) => new CacheArray({ sets: t.entries / t.ways, ways: t.ways });
-    this.cores = [];
+    const cores: CorePrivate[] = [];
     for (let i = 0; i < hw.cores; i++) {
-      this.cores.push({
+      cores.push({
+        id: i,
         l1i: cache(hw.l1i),
         l1d: cache(hw.l1d),
         l2: cache(hw.l2),
@@ -92,12 +123,19 @@ export class MemorySystem {
         streamLast: new Float64Array(STREAM_SLOTS).fill(-1),
       });
     }
-    this.l3 = cache(hw.l3);
+    const l3 = cache(hw.l3);
+    return { cores, l3, holders: hw.l3.inclusive && hw.cores <= 32 ? new Uint32Array(l3.capacity) : null };
+  }
+
+  /** Marks the L3 slot of the line just looked up or filled as possibly held by `core`. */
+  private holds(core: number): void {
+    if (this.p.holders !== null) this.p.holders[this.p.l3.lastSlot] |= 1 << core;
   }
 
   /** Instruction fetch of one code line. */
   fetch(core: number, line: number, space: number, mode: ExecMode): ServedBy {
-    const c = this.cores[core];
+    this.p = this.planes[mode];
+    const c = this.p.cores[core];
     return this.throughL1(c, c.l1i, line, space, mode);
   }
 
@@ -119,7 +157,8 @@ export class MemorySystem {
    * coherence transfers are charged; private stores need not say so).
    */
   data(core: number, line: number, space: number, mode: ExecMode, write: boolean): ServedBy {
-    const c = this.cores[core];
+    this.p = this.planes[mode];
+    const c = this.p.cores[core];
     const key = line * 4096 + space;
     if (this.modifiedBy.size > 0) {
       const owner = this.modifiedBy.get(key);
@@ -135,21 +174,28 @@ export class MemorySystem {
         c.l1d.fill(line, space, mode);
         c.l2.fill(line, space, mode);
         this.afterL2Fill(c);
-        if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 0);
+        if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 0, 1 << core);
         this.transfers++;
         this.lastEvictor = -1;
         return REMOTE;
       }
     }
     if (write) {
-      for (let i = 0; i < this.cores.length; i++) if (i !== core) this.invalidatePrivate(i, line, space);
+      for (let i = 0; i < this.p.cores.length; i++) if (i !== core) this.invalidatePrivate(i, line, space);
       this.modifiedBy.set(key, core);
     }
     return this.throughL1(c, c.l1d, line, space, mode);
   }
 
   private invalidatePrivate(core: number, line: number, space: number): void {
-    const o = this.cores[core];
+    // A write takes the line from every copy, in both modes' arrays when they are separate.
+    const o = this.planes[0].cores[core];
+    const k = this.planes[1].cores[core];
+    if (k !== o) {
+      k.l1d.invalidate(line, space);
+      k.l1i.invalidate(line, space);
+      k.l2.invalidate(line, space);
+    }
     o.l1d.invalidate(line, space);
     o.l1i.invalidate(line, space);
     o.l2.invalidate(line, space);
@@ -162,12 +208,13 @@ export class MemorySystem {
     c.l2.insert(line, space, mode, 0);
     this.afterL2Fill(c);
     let served: ServedBy;
-    if (this.l3.probe(line, space)) {
+    if (this.p.l3.probe(line, space)) {
+      this.holds(c.id);
       served = L3;
     } else {
-      const ev3 = this.l3.takeEvictor(line, space);
+      const ev3 = this.p.l3.takeEvictor(line, space);
       if (ev3 >= 0) this.lastEvictor = ev3;
-      if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 0);
+      if (this.hw.l3.inclusive) this.insertL3(line, space, mode, 0, 1 << c.id);
       served = MEM;
     }
     if (this.hw.prefetch.enabled) this.prefetch(c, line, space, mode);
@@ -177,27 +224,42 @@ export class MemorySystem {
   /** Handles the victim of an L2 fill: a non-inclusive L3 is filled by L2 victims. */
   private afterL2Fill(c: CorePrivate): void {
     if (!this.hw.l3.inclusive && c.l2.victimKey >= 0) {
-      this.l3.fill(c.l2.victimKey, c.l2.victimSpace, c.l2.victimMode);
+      this.p.l3.fill(c.l2.victimKey, c.l2.victimSpace, c.l2.victimMode);
     }
   }
 
-  /** Places a line in the L3; an inclusive L3 back-invalidates the line it evicts. */
-  private fillL3(line: number, space: number, mode: ExecMode, flags: number): void {
-    this.l3.fill(line, space, mode, flags);
-    if (this.hw.l3.inclusive) this.afterL3Fill();
+  /**
+   * Places a line in the L3 (or refreshes it); an inclusive L3 back-invalidates the line it
+   * evicts. `holders`: the cores whose private caches receive the line with it.
+   */
+  private fillL3(line: number, space: number, mode: ExecMode, flags: number, holders: number): void {
+    if (this.p.l3.find(line, space) >= 0) {
+      this.p.l3.fill(line, space, mode, flags);
+      if (this.p.holders !== null) this.p.holders[this.p.l3.lastSlot] |= holders;
+      return;
+    }
+    this.insertL3(line, space, mode, flags, holders);
   }
 
-  /** Inclusive L3: an evicted line leaves every core's private caches too. */
-  private afterL3Fill(): void {
-    const key = this.l3.victimKey;
-    if (key < 0) return;
-    const space = this.l3.victimSpace;
-    for (let i = 0; i < this.cores.length; i++) {
-      const o = this.cores[i];
-      if (o.l1i.invalidate(key, space)) this.backInvalidations++;
-      if (o.l1d.invalidate(key, space)) this.backInvalidations++;
-      if (o.l2.invalidate(key, space)) this.backInvalidations++;
+  /** Places a line known to be absent from the L3 (see `fillL3`). */
+  private insertL3(line: number, space: number, mode: ExecMode, flags: number, holders: number): void {
+    this.p.l3.insert(line, space, mode, flags);
+    if (!this.hw.l3.inclusive) return;
+    const slot = this.p.l3.lastSlot;
+    const key = this.p.l3.victimKey;
+    if (key >= 0) {
+      // The victim left the slot the new line took: its holders are that slot's.
+      const space = this.p.l3.victimSpace;
+      const mask = this.p.holders !== null ? this.p.holders[slot] : -1;
+      for (let i = 0; i < this.p.cores.length; i++) {
+        if (this.p.holders !== null && (mask & (1 << i)) === 0) continue;
+        const o = this.p.cores[i];
+        if (o.l1i.invalidate(key, space)) this.backInvalidations++;
+        if (o.l1d.invalidate(key, space)) this.backInvalidations++;
+        if (o.l2.invalidate(key, space)) this.backInvalidations++;
+      }
     }
+    if (this.p.holders !== null) this.p.holders[slot] = holders;
   }
 
   /**
@@ -238,10 +300,10 @@ export class MemorySystem {
       if (c.l2.find(line, space) >= 0) return;
       c.l2.fill(line, space, mode, 2);
       this.afterL2Fill(c);
-      if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 2);
+      if (this.hw.l3.inclusive) this.fillL3(line, space, mode, 2, 1 << c.id);
     } else {
-      if (this.l3.find(line, space) >= 0) return;
-      this.fillL3(line, space, mode, 2);
+      if (this.p.l3.find(line, space) >= 0) return;
+      this.insertL3(line, space, mode, 2, 0);
     }
   }
 
@@ -252,7 +314,7 @@ export class MemorySystem {
    * belong to each process's kernel-mode page tables, a separate PCID).
    */
   translate(core: number, page: number, huge: boolean, instr: boolean, mode: ExecMode, space: number): TlbResult {
-    const c = this.cores[core];
+    const c = this.planes[mode].cores[core];
     let tlbSpace: number;
     let global: boolean;
     if (mode === USER) {
@@ -281,13 +343,14 @@ export class MemorySystem {
 
   /** A CR3 write without PCID: every non-global translation of the core is dropped. */
   flushTlbNonGlobal(core: number): number {
-    const c = this.cores[core];
-    return c.itlb.flushNonGlobal() + c.dtlb.flushNonGlobal() + c.dtlbHuge.flushNonGlobal() + c.stlb.flushNonGlobal();
+    const flush = (c: CorePrivate) => c.itlb.flushNonGlobal() + c.dtlb.flushNonGlobal() + c.dtlbHuge.flushNonGlobal() + c.stlb.flushNonGlobal();
+    const [u, k] = this.planes;
+    return flush(u.cores[core]) + (k !== u ? flush(k.cores[core]) : 0);
   }
 
   /** Looks a branch site up in the core's BTB; false (a cold branch) fills it. */
   branch(core: number, site: number, space: number, mode: ExecMode): boolean {
-    return this.cores[core].btb.access(site, space, mode);
+    return this.planes[mode].cores[core].btb.access(site, space, mode);
   }
 }
 

@@ -12,14 +12,16 @@
  *   real synchronous syscall that sleeps until the core's pages have a done entry (the
  *   waker's policy and the syscall-thread activation are in `flexsc.ts`);
  * - a thread that finds every entry of its core busy parks at user level until one frees;
- * - application locks block at user level: no futex syscalls; a thread handed a lock joins
- *   the ready queue of the carrier that unlocked it (user threads are not bound to one
- *   carrier);
+ * - application locks and semaphores block at user level: no futex syscalls. A thread
+ *   handed a lock goes back to the ready queue of its own carrier; if that carrier sleeps
+ *   (in flexsc_wait, or with nothing to run), the releasing carrier wakes it with an
+ *   exception-less `futex` wake posted to its own core's pages, which a syscall thread runs;
  * - page faults stay synchronous: they trap on the carrier, and a fault that sleeps (on
  *   `mmap_sem`) blocks the carrier and with it every user thread of the core.
  *
  * Rules the paper leaves open, stated: new user threads are spread over the carriers
- * round-robin; a ready queue is FIFO; resuming the thread that ran last needs no switch.
+ * round-robin and stay on their carrier (their home); a ready queue is FIFO; resuming the
+ * thread that ran last needs no switch.
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
@@ -44,6 +46,8 @@ function libraryPath(name: string, baseCpi: number, contextLines: number): Footp
 
 export class UserThread implements EntryOwner {
   readonly placement: Placement;
+  /** The carrier whose ready queue the thread returns to. */
+  home!: Carrier;
   computeLeft = 0;
   /** Calls not yet posted (a batch, or waiting for a free entry). */
   readonly queued: SyscallRequest[] = [];
@@ -62,9 +66,14 @@ export class UserThread implements EntryOwner {
   }
 }
 
+/** Owner of the library's own entries (the wake-ups of other carriers). */
+const LIBRARY: EntryOwner = { name: 'flexsc-threads' };
+
 /** The kernel-visible thread of one core. */
 export class Carrier extends Task {
   readonly ready: UserThread[] = [];
+  /** Sleeping carriers this one must wake (each with an exception-less futex wake). */
+  private readonly kicks: Carrier[] = [];
   private readonly parked: UserThread[] = [];
   private current: UserThread | null = null;
   private lastRun: UserThread | null = null;
@@ -78,6 +87,8 @@ export class Carrier extends Task {
   faults = 0;
   /** Times a thread found every entry of the core in use and parked. */
   parks = 0;
+  /** Exception-less futex wakes sent to other carriers that slept. */
+  kicksSent = 0;
 
   constructor(
     k: Kernel,
@@ -114,7 +125,7 @@ export class Carrier extends Task {
         return TIMED;
       case 2:
         this.waitPhase = 3;
-        if (area.done.length === 0 && (area.submitted.length > 0 || area.busy > 0)) {
+        if (area.done.length === 0 && this.ready.length === 0 && (area.submitted.length > 0 || area.busy > 0)) {
           area.waiter = this;
           this.sleeps++;
           fx.activate(cpu);
@@ -127,6 +138,16 @@ export class Carrier extends Task {
     }
 
     for (;;) {
+      if (this.kicks.length > 0) {
+        const target = this.kicks[0];
+        const e = fx.post(cpu.id, { name: 'futex', onDone: () => target.kick(k) }, LIBRARY, this.placement);
+        if (e !== null) {
+          this.kicks.shift();
+          this.kicksSent++;
+          rt.postPath.run(cpu.core, os.postInstructions, this.placement, k.rng, undefined, (core) => fx.touchEntry(core, e, true));
+          return TIMED;
+        }
+      }
       const u = this.current;
       if (u === null) {
         while (this.parked.length > 0 && area.free.length > 0) this.ready.push(this.parked.shift()!);
@@ -202,7 +223,7 @@ export class Carrier extends Task {
         case 'unlock': {
           const m = a.mutex as UserMutex<UserThread>;
           const heir = m.unlock(u);
-          if (heir !== undefined) this.ready.push(heir);
+          if (heir !== undefined) this.makeReady(heir);
           k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
           return TIMED;
         }
@@ -215,7 +236,7 @@ export class Carrier extends Task {
         case 'sem-post': {
           const sem = a.sem as UserSemaphore<UserThread>;
           const woken = sem.post();
-          if (woken !== undefined) this.ready.push(woken);
+          if (woken !== undefined) this.makeReady(woken);
           k.mutexFastPath(cpu, this, sem, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
           return TIMED;
         }
@@ -236,6 +257,21 @@ export class Carrier extends Task {
     }
   }
 
+  /** A thread this carrier released (lock, semaphore) goes home, waking its carrier if it sleeps. */
+  private makeReady(u: UserThread): void {
+    const home = u.home;
+    home.ready.push(u);
+    if (home !== this && home.state === 'blocked' && !this.kicks.includes(home)) this.kicks.push(home);
+  }
+
+  /** Woken by another carrier's futex wake: out of flexsc_wait, or out of having nothing to run. */
+  kick(k: Kernel): void {
+    if (this.state !== 'blocked') return;
+    const area = this.runtime.fx.areas[this.pinned];
+    if (area.waiter === this) area.waiter = null;
+    k.wake(this);
+  }
+
   private finish(u: UserThread): void {
     u.exited = true;
     this.current = null;
@@ -253,8 +289,10 @@ export class Carrier extends Task {
       for (const e of batch) fx.touchEntry(core, e, false);
     });
     for (const e of batch) {
-      const u = e.owner as UserThread;
+      const owner = e.owner;
       fx.harvest(e);
+      if (owner === LIBRARY) continue;
+      const u = owner as UserThread;
       u.outstanding--;
       if (u.outstanding === 0) this.ready.push(u);
     }
@@ -294,6 +332,7 @@ export class FlexscThreads {
     const u = new UserThread(this.k.newTaskId(), name, program, this.process.space);
     const c = this.carriers[this.nextCarrier];
     this.nextCarrier = (this.nextCarrier + 1) % this.carriers.length;
+    u.home = c;
     c.ready.push(u);
     c.alive++;
     this.spawned++;

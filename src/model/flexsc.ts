@@ -18,11 +18,13 @@
  *   the waiter is woken only when all its core's posted calls have been issued and at least
  *   one is done (the others finished or blocked).
  * - **Core specialization.** When flexsc_wait sleeps and submitted entries exist, a syscall
- *   thread is activated on the *first core of the static list* (`os.flexsc.syscallCores`)
- *   that has no active syscall thread of the process. A core that is not the caller's is
- *   woken: an idle one by its need-resched flag, a busy one by an IPI after which the
- *   syscall thread preempts the user work there (`os.flexsc.preemptOnWake`). Which cores
- *   end up running kernel work is therefore an output of these rules.
+ *   thread is activated on the *first free core of the static list*
+ *   (`os.flexsc.syscallCores`): the first listed core without an active syscall thread of
+ *   the process that is idle or is the caller's own (whose thread is going to sleep);
+ *   failing that, the first listed core without one even if busy. A core that is not the
+ *   caller's is woken: an idle one by its need-resched flag, a busy one by an IPI after
+ *   which the syscall thread preempts the user work there (`os.flexsc.preemptOnWake`).
+ *   Which cores end up running kernel work is therefore an output of these rules.
  * - **The page lock** a syscall thread holds while issuing a page's entries serializes
  *   issuing per page; with issuing modelled as one atomic step per entry, it never makes a
  *   thread wait and is not modelled further.
@@ -228,8 +230,9 @@ export class FlexscProcess {
    */
   activate(cpu: Cpu): void {
     if (this.submittedCount() === 0) return;
-    for (const c of this.coreList) {
-      if (this.active[c] !== null) continue;
+    const c = this.freeCore(cpu);
+    if (c < 0) return;
+    {
       const t = this.pool.pop() ?? this.newThread(c);
       t.pinned = c;
       t.lastCpu = c;
@@ -238,8 +241,18 @@ export class FlexscProcess {
       this.counts.activations++;
       this.counts.activationsByCore[c]++;
       this.k.wake(t, cpu);
-      return;
     }
+  }
+
+  /**
+   * The core for a new active syscall thread: the first listed core without one that is
+   * free — idle, or the caller's own (its thread is going to sleep); failing that, the
+   * first listed core without one, busy or not (woken by IPI). -1 if every listed core has one.
+   */
+  private freeCore(cpu: Cpu): number {
+    for (const c of this.coreList) if (this.active[c] === null && (c === cpu.id || this.k.cpus[c].idle)) return c;
+    for (const c of this.coreList) if (this.active[c] === null) return c;
+    return -1;
   }
 
   private newThread(core: number): SyscallThread {

@@ -11,7 +11,9 @@
  * - `sequential`: references walk the region in order and wrap (a loop body, or a stream
  *   through a large buffer that churns the L3); the position persists between segments;
  * - `pass`: every activation touches each line once, from the start (a syscall handler's
- *   code and fixed data; the rate is ignored — the size is the count).
+ *   code and fixed data; the rate is ignored — the size is the count);
+ * - `block`: every activation touches one block of `blockLines` consecutive lines picked
+ *   at random (the page cache page a read copies, the buffer it copies into).
  *
  * Where a region lives depends on its scope: `shared` regions exist once (kernel code, an
  * application's code), `process` regions once per address space, `thread` regions per
@@ -23,7 +25,7 @@ import { KERNEL, type ExecMode } from '../hw/cache-array.js';
 import type { Core } from '../hw/core.js';
 import type { SimRandom } from './engine.js';
 
-export type Pattern = 'uniform' | 'sequential' | 'pass';
+export type Pattern = 'uniform' | 'sequential' | 'pass' | 'block';
 export type Scope = 'shared' | 'process' | 'thread' | 'request';
 
 export interface RegionSpec {
@@ -41,6 +43,21 @@ export interface RegionSpec {
   huge?: boolean;
   /** References are writes that other cores may read (coherence is charged). */
   sharedWrite?: boolean;
+  /**
+   * `pass` regions only: the activation touches just the first `passLines` lines of the
+   * region (a path that runs a prefix of a shared code region); all of them when absent.
+   */
+  passLines?: number;
+  /**
+   * `block` regions only: each activation picks one block of this many lines at random
+   * and touches all of them in order (a page a read copies, a buffer-pool frame).
+   */
+  blockLines?: number;
+  /**
+   * Kernel footprints only: the region is in the calling process's address space (a
+   * user buffer the kernel copies into), not the kernel's.
+   */
+  userSpace?: boolean;
   /** Share of a miss's latency hidden for this region's references (else the footprint's). */
   missOverlap?: number;
   /**
@@ -68,6 +85,12 @@ export interface FootprintSpec {
    * ahead of decode; a branchy loop-heavy path does not.
    */
   codeMissOverlap?: number;
+  /**
+   * One code line in this many ends in a taken branch whose target the BTB must hold
+   * (1 when absent: every line, as in a loop-heavy path). Long straight-line code has
+   * fewer taken branches per line fetched.
+   */
+  linesPerTakenBranch?: number;
   regions: RegionSpec[];
 }
 
@@ -135,6 +158,7 @@ interface BoundRegion {
   readonly huge: boolean;
   readonly write: boolean;
   readonly overlap: number | undefined;
+  readonly userSpace: boolean;
   readonly instances: Map<number, Instance>;
 }
 
@@ -142,6 +166,7 @@ interface BoundRegion {
 export class FootprintRunner {
   private branchCarry = 0;
   private readonly codeOverlap: number;
+  private readonly branchEvery: number;
   private readonly regions: BoundRegion[];
   private readonly linesPerPage: number;
   private readonly linesPerHuge: number;
@@ -160,6 +185,7 @@ export class FootprintRunner {
     this.linesPerHuge = hugePageBytes / lineBytes;
     this.mode = spec.mode === 'kernel' ? KERNEL : 0;
     this.codeOverlap = spec.codeMissOverlap ?? 0;
+    this.branchEvery = Math.max(1, Math.round(spec.linesPerTakenBranch ?? 1));
     this.regions = spec.regions.map((r) => ({
       spec: r,
       name: r.shareAs ?? `${spec.name}/${r.name}`,
@@ -168,6 +194,7 @@ export class FootprintRunner {
       huge: r.huge === true,
       write: r.sharedWrite === true,
       overlap: r.missOverlap,
+      userSpace: r.userSpace === true,
       instances: new Map<number, Instance>(),
     }));
   }
@@ -248,8 +275,8 @@ export class FootprintRunner {
   private touch(core: Core, b: BoundRegion, line: number, space: number, overlap: number): void {
     if (b.code) {
       core.ifetch(line, Math.floor(line / this.linesPerPage), space, this.codeOverlap);
-      // Each code line carries a branch whose target the BTB must remember.
-      core.branch(line, space);
+      // A code line with a taken branch needs its target in the BTB.
+      if (this.branchEvery === 1 || line % this.branchEvery === 0) core.branch(line, space);
     } else {
       const page = Math.floor(line / (b.huge ? this.linesPerHuge : this.linesPerPage));
       core.dref(line, page, b.huge, b.write, space, overlap);
@@ -281,10 +308,19 @@ export class FootprintRunner {
       const ov = b.overlap ?? overlap;
       const base = inst.base;
       const stride = b.stride;
+      const sp = b.userSpace ? at.space : space;
       if (r.pattern === 'pass') {
-        const first = Math.floor(slice.from * r.lines);
-        const n = Math.floor(slice.to * r.lines) - first;
-        for (let i = 0; i < n; i++) this.touch(core, b, base + (first + i) * stride, space, ov);
+        const touched = r.passLines ?? r.lines;
+        const first = Math.floor(slice.from * touched);
+        const n = Math.floor(slice.to * touched) - first;
+        for (let i = 0; i < n; i++) this.touch(core, b, base + (first + i) * stride, sp, ov);
+      } else if (r.pattern === 'block') {
+        // One block per activation: chosen when the activation's first slice runs.
+        const bl = r.blockLines ?? 64;
+        if (slice.from === 0) inst.cursor = Math.floor(rng_.random() * Math.floor(r.lines / bl)) * bl;
+        const first = Math.floor(slice.from * bl);
+        const n = Math.floor(slice.to * bl) - first;
+        for (let i = 0; i < n; i++) this.touch(core, b, base + (inst.cursor + first + i) * stride, sp, ov);
       } else if (r.pattern === 'uniform') {
         const n = this.refCount(r, inst, instructions);
         const lines = r.lines;

@@ -45,6 +45,13 @@ export interface SyscallShape {
   mispredictsPerKilo: number;
   /** Share of instruction-miss latency hidden by fetching ahead (0 when absent). */
   codeMissOverlap?: number;
+  /** One code line in this many has a taken branch needing a BTB entry (1 when absent). */
+  linesPerTakenBranch?: number;
+  /**
+   * The code is a prefix of a code region shared by a family of paths (the network stack:
+   * send, sendfile and shutdown run the same transmit functions), of this name and size.
+   */
+  sharedCode?: { name: string; lines: number };
   /** Where the numbers come from. */
   source: string;
 }
@@ -84,7 +91,12 @@ function footprint(name: string, s: SyscallShape): FootprintSpec {
   const add = (r: RegionSpec) => {
     if (r.lines > 0) regions.push(r);
   };
-  add({ name: 'code', side: 'code', scope: 'shared', lines: s.codeLines, pattern: 'pass' });
+  if (s.sharedCode) {
+    // Touches the first `codeLines` lines of the family's region (sized for its largest path).
+    regions.push({ name: 'code', side: 'code', scope: 'shared', lines: s.sharedCode.lines, pattern: 'pass', shareAs: s.sharedCode.name, passLines: s.codeLines });
+  } else {
+    add({ name: 'code', side: 'code', scope: 'shared', lines: s.codeLines, pattern: 'pass' });
+  }
   const wide = Math.round(s.objectLines * s.wideObjectShare);
   add({ name: 'objects', side: 'data', scope: 'shared', lines: s.objectLines - wide, pattern: 'pass', strideLines: OBJECT_STRIDE_LINES, huge: true });
   add({ name: 'wide-objects', side: 'data', scope: 'shared', lines: wide, pattern: 'pass', strideLines: 2 * OBJECT_STRIDE_LINES, huge: true });
@@ -98,15 +110,74 @@ function footprint(name: string, s: SyscallShape): FootprintSpec {
     mispredictsPerKilo: s.mispredictsPerKilo,
     missOverlap: KERNEL_MISS_OVERLAP,
     ...(s.codeMissOverlap !== undefined ? { codeMissOverlap: s.codeMissOverlap } : {}),
+    ...(s.linesPerTakenBranch !== undefined ? { linesPerTakenBranch: s.linesPerTakenBranch } : {}),
     regions,
   };
 }
 
-const SHAPES = readShapes();
+/** The network paths' shared densities (see `net-paths.json`). */
+export interface NetKnobs {
+  scale: number;
+  baseCpi: number;
+  codeLinesPerKilo: number;
+  codeMissOverlap: number;
+  linesPerTakenBranch: number;
+  mispredictsPerKilo: number;
+  objectLinesPerKilo: number;
+  dataLinesPerKilo: number;
+  bufferLinesPerKilo: number;
+}
 
-export const SYSCALLS: Readonly<Record<string, SyscallSpec>> = Object.fromEntries(
-  Object.entries(SHAPES).map(([name, shape]) => [name, { name, ...shape, footprint: footprint(name, shape) }]),
-);
+interface NetPaths {
+  knobs: NetKnobs;
+  paths: Record<string, { instructions: number; source: string }>;
+}
+
+/** Path of the network paths' estimates and calibrated densities. */
+export const NET_PATHS_FILE = join(projectRoot, 'src/model/net-paths.json');
+
+export function readNetPaths(): NetPaths {
+  return JSON.parse(readFileSync(NET_PATHS_FILE, 'utf8')) as NetPaths;
+}
+
+/**
+ * The network paths as syscall shapes: each path's estimated instructions (× `scale`),
+ * with code, shared objects, per-CPU data and per-connection lines in proportion to them.
+ */
+export function netShapes(knobs: NetKnobs, paths: NetPaths['paths'] = readNetPaths().paths): Record<string, SyscallShape> {
+  const out: Record<string, SyscallShape> = {};
+  const codeOf = (instructions: number) => Math.max(1, Math.round((Math.round(instructions * knobs.scale) * knobs.codeLinesPerKilo) / 1000));
+  const familyLines = Math.max(...Object.values(paths).map((p) => codeOf(p.instructions)));
+  for (const [name, p] of Object.entries(paths)) {
+    const instructions = Math.round(p.instructions * knobs.scale);
+    const per = (perKilo: number) => Math.max(0, Math.round((instructions * perKilo) / 1000));
+    out[name] = {
+      instructions,
+      baseCpi: knobs.baseCpi,
+      codeLines: Math.max(1, per(knobs.codeLinesPerKilo)),
+      objectLines: per(knobs.objectLinesPerKilo),
+      dataLines: per(knobs.dataLinesPerKilo),
+      pageLines: 0,
+      bufferLines: per(knobs.bufferLinesPerKilo),
+      wideObjectShare: 0,
+      mispredictsPerKilo: knobs.mispredictsPerKilo,
+      codeMissOverlap: knobs.codeMissOverlap,
+      linesPerTakenBranch: knobs.linesPerTakenBranch,
+      sharedCode: { name: 'kernel/net-stack', lines: familyLines },
+      source: `${p.source}; footprint from the calibrated network densities (net-paths.json)`,
+    };
+  }
+  return out;
+}
+
+/** Specs of a set of shapes. */
+export function specsOf(shapes: Record<string, SyscallShape>): Record<string, SyscallSpec> {
+  return Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, { name, ...shape, footprint: footprint(name, shape) }]));
+}
+
+const SHAPES = { ...readShapes(), ...netShapes(readNetPaths().knobs) };
+
+export const SYSCALLS: Readonly<Record<string, SyscallSpec>> = specsOf(SHAPES);
 
 export function syscallSpec(name: string): SyscallSpec {
   const s = SYSCALLS[name];

@@ -327,3 +327,95 @@ export function lineChartSpec(opts: LineChartOptions): TopLevelSpec {
   // Built from plain objects; vega-lite validates it at compile time (see tests).
   return spec as unknown as TopLevelSpec;
 }
+
+export interface FacetLineChartOptions extends Omit<LineChartOptions, 'width' | 'height'> {
+  /** One panel per value of this field. */
+  column: ChartField;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Line charts side by side, one panel per `column` value: model as solid lines, reference
+ * (e.g. the paper's synchronous baseline) dashed through hollow points.
+ */
+export function facetLineChartSpec(opts: FacetLineChartOptions): TopLevelSpec {
+  const modelLabel = opts.modelLabel ?? 'model';
+  const refLabel = opts.reference?.label ?? 'paper';
+  const values = [
+    ...opts.data.map((r) => ({ ...r, source: modelLabel })),
+    ...(opts.reference?.data ?? []).map((r) => ({ ...r, source: refLabel })),
+  ];
+  const x = { field: opts.x.field, type: 'quantitative', title: opts.x.title, scale: { type: opts.x.scale ?? 'linear' } };
+  const y = {
+    field: opts.y.field,
+    type: 'quantitative',
+    title: opts.y.title,
+    scale: opts.y.scale === 'log' ? { type: 'log' } : { type: 'linear', zero: opts.y.zero ?? true },
+  };
+  const color = opts.color ? { color: { field: opts.color.field, type: 'nominal', title: opts.color.title } } : {};
+  const dash = { strokeDash: { field: 'source', type: 'nominal', title: null, scale: { domain: [modelLabel, refLabel], range: [[1, 0], [5, 3]] } } };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title,
+    data: { values },
+    facet: { column: { field: opts.column.field, type: 'ordinal', title: opts.column.title } },
+    spec: {
+      width: opts.width ?? 260,
+      height: opts.height ?? 240,
+      layer: [
+        { mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y, ...color, ...dash, detail: { field: 'source' } } },
+        { transform: [{ filter: { field: 'source', equal: refLabel } }], mark: { type: 'point', filled: false, size: 40 }, encoding: { x, y, ...color } },
+      ],
+    },
+  };
+  return spec as unknown as TopLevelSpec;
+}
+
+export interface BarChartOptions {
+  title: string;
+  subtitle?: string;
+  data: Record<string, unknown>[];
+  /** Category axis and the grouping within it. */
+  x: ChartField;
+  group: ChartField;
+  y: ChartField;
+  /** One panel per value (optional). */
+  column?: ChartField;
+  /** Reference values (same fields as `data`), drawn as black ticks over the bars. */
+  reference?: Record<string, unknown>[];
+}
+
+/** Grouped bars (e.g. sync beside flexsc per core count), with reference ticks. */
+export function barChartSpec(opts: BarChartOptions): TopLevelSpec {
+  const enc = {
+    x: { field: opts.x.field, type: 'nominal', title: opts.x.title },
+    xOffset: { field: opts.group.field, type: 'nominal' },
+    y: { field: opts.y.field, type: 'quantitative', title: opts.y.title },
+  };
+  const layer: Record<string, unknown>[] = [
+    { data: { values: opts.data }, mark: { type: 'bar' }, encoding: { ...enc, color: { field: opts.group.field, type: 'nominal', title: opts.group.title } } },
+  ];
+  if (opts.reference && opts.reference.length > 0) {
+    layer.push({ data: { values: opts.reference }, mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: enc });
+  }
+  const inner = { width: 260, height: 240, layer };
+  const spec = opts.column
+    ? {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title,
+        facet: { column: { field: opts.column.field, type: 'nominal', title: opts.column.title } },
+        data: { values: [...opts.data.map((r) => ({ ...r, source: 'model' })), ...(opts.reference ?? []).map((r) => ({ ...r, source: 'paper' }))] },
+        spec: {
+          width: 260,
+          height: 240,
+          layer: layer.map((l, i) => {
+            const { data: _unused, ...rest } = l;
+            void _unused;
+            return { ...rest, transform: [{ filter: { field: 'source', equal: i === 0 ? 'model' : 'paper' } }] };
+          }),
+        },
+      }
+    : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: opts.subtitle ? { text: opts.title, subtitle: opts.subtitle } : opts.title, ...inner };
+  return spec as unknown as TopLevelSpec;
+}

@@ -24,6 +24,7 @@ export function bindWorkload(): ServerWorkload {
     roundTrips: 1,
     connections: 'per-request',
     clientDelayUs: APACHE.clientDelayUs,
+    serviceEstimateUs: 20,
     start(ctx: ServerContext): void {
       const { loop, k } = ctx;
       for (let w = 0; w < k.cpus.length; w++) {

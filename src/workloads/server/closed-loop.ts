@@ -57,6 +57,12 @@ export interface ClosedLoopOptions {
   measured: number;
   /** Batches for the batch-means confidence interval. */
   batches: number;
+  /**
+   * The clients' first requests are spread uniformly over this many cycles (about the time
+   * the server needs to serve them all once), so the run does not start with every client
+   * in lock-step and reaches its steady state after a short warm-up.
+   */
+  startSpreadCycles: number;
   rng: SimRandom;
 }
 
@@ -92,12 +98,15 @@ export class ClosedLoop {
     }
   }
 
-  /** Every client sends its first message after a delay. */
+  /** Every client sends its first message, the starts spread over `startSpreadCycles`. */
   begin(): void {
     for (let c = 0; c < this.opts.clients; c++) {
       const conn = this.opts.connections === 'persistent' ? this.persistent[c] : new Connection(this.nextConnection++, c);
-      conn.startedAt = this.k.now;
-      this.send(conn);
+      const at = this.k.now + this.opts.rng.random() * this.opts.startSpreadCycles;
+      this.k.at(at, () => {
+        conn.startedAt = this.k.now;
+        this.send(conn);
+      });
     }
   }
 

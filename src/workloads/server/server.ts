@@ -17,6 +17,7 @@ import type { FootprintSpec } from '../../model/footprint.js';
 import { Kernel, type Process } from '../../model/kernel.js';
 import type { Program } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
+import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
 import type { RunConfig } from '../../run-config.js';
 import { ClosedLoop } from './closed-loop.js';
 
@@ -40,6 +41,10 @@ export interface ServerWorkload {
   connections: 'per-request' | 'persistent';
   /** Mean client + network delay per message, µs (calibrated on the paper's concurrency-1 point). */
   clientDelayUs: number;
+  /** Rough CPU time of one request on one core, µs: only spreads the clients' first requests. */
+  serviceEstimateUs: number;
+  /** Kernel paths of the workload's own (added to the catalog), e.g. reads of its data files. */
+  syscalls?: Readonly<Record<string, SyscallSpec>>;
   /** Starts the server's threads. */
   start(ctx: ServerContext): void;
 }
@@ -54,6 +59,8 @@ export interface ServerRunOptions {
   measured: number;
   /** Batches for the throughput confidence interval. */
   batches?: number;
+  /** Syscall catalog (calibration tools replace shapes). */
+  syscalls?: Readonly<Record<string, SyscallSpec>>;
 }
 
 export interface ModeMetrics {
@@ -63,6 +70,8 @@ export interface ModeMetrics {
   l1d_mpki: number;
   l1i_mpki: number;
   tlb_mpki: number;
+  /** Page walks (second-level TLB misses) per kilo-instruction. */
+  tlb_walk_mpki: number;
   branch_mpki: number;
   instructions: number;
 }
@@ -97,6 +106,7 @@ function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
     l1d_mpki: s.mpki(mode, 'l1d_miss'),
     l1i_mpki: s.mpki(mode, 'l1i_miss'),
     tlb_mpki: s.mpki(mode, 'tlb_miss'),
+    tlb_walk_mpki: s.mpki(mode, 'tlb_walk'),
     branch_mpki: s.mpki(mode, 'branch_miss'),
     instructions: s.event(mode, 'instructions'),
   };
@@ -106,7 +116,8 @@ function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
 export function runServer(config: RunConfig, workload: ServerWorkload, opts: ServerRunOptions): ServerResult {
   const cfg = structuredClone(config);
   cfg.hw.cores = opts.cores;
-  const k = new Kernel({ config: cfg, seed: opts.seed });
+  const catalog = opts.syscalls ?? SYSCALLS;
+  const k = new Kernel({ config: cfg, seed: opts.seed, syscalls: workload.syscalls ? { ...catalog, ...workload.syscalls } : catalog });
   const rx = k.syscallSpec('net-rx');
   const loop = new ClosedLoop(k, {
     clients: opts.concurrency,
@@ -116,7 +127,8 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     rx: { handler: k.runner(rx.footprint), instructions: rx.instructions },
     warmup: opts.warmup,
     measured: opts.measured,
-    batches: opts.batches ?? 10,
+    batches: opts.batches ?? Math.min(10, Math.max(2, Math.floor(opts.measured / 2))),
+    startSpreadCycles: (opts.concurrency * workload.serviceEstimateUs * 1000 * cfg.hw.ghz) / opts.cores,
     rng: createRandom((opts.seed + 0x9e3779b9) >>> 0),
   });
   const proc: Process = k.createProcess(workload.id, workload.footprint);
@@ -135,6 +147,11 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
   workload.start({ k, loop, mechanism: opts.mechanism, concurrency: opts.concurrency, spawn });
   loop.begin();
   k.run();
+  if (process.env.FLEXSC_DEBUG && runtime !== null) {
+    const c = (runtime as FlexscThreads).fx.counts;
+    const carriers = (runtime as FlexscThreads).carriers;
+    process.stderr.write(`flexsc: issued ${c.issued} activations ${c.activations} (${(c.issued / c.activations).toFixed(1)} per activation) blocked ${c.blockedCalls} remote ${c.remoteIssues} byCore ${c.issuedByCore}; waits ${carriers.map((x) => x.waits)} sleeps ${carriers.map((x) => x.sleeps)} switches ${carriers.map((x) => x.userSwitches)} kicks ${carriers.map((x) => x.kicksSent)}\n`);
+  }
   const { perCycle, ci95Pct } = loop.throughput();
   const { total, perCore } = loop.window();
   const measured = opts.measured;

@@ -1,0 +1,57 @@
+/**
+ * One server parameter point as the experiments run it: the workload by name, the run's
+ * size (warm-up and measured requests, smaller with --quick), and the pollution ablation.
+ *
+ * Sizes: a point measures enough requests for a tight throughput interval after a warm-up
+ * that outlasts the clients' spread-out first requests (DESIGN.md §7). MySQL-like
+ * transactions are ~5 M instructions each, so their runs measure fewer requests.
+ */
+import type { RunConfig } from '../../run-config.js';
+import { APACHE, apacheWorkload } from './apache.js';
+import { bindWorkload } from './bind.js';
+import { MYSQL, mysqlWorkload } from './mysql.js';
+import { runServer, type Mechanism, type ServerResult, type ServerWorkload } from './server.js';
+
+export type WorkloadId = 'apache' | 'mysql' | 'bind';
+
+export interface ServerPoint {
+  workload: WorkloadId;
+  cores: number;
+  concurrency: number;
+  mechanism: Mechanism;
+  /** Cross-mode pollution switched off (the ablation, DESIGN.md §6b). */
+  noCrossPollution?: boolean;
+  /** Syscall pages per core (FlexSC), when not the configuration's. */
+  pagesPerCore?: number;
+}
+
+export function serverWorkload(id: WorkloadId): ServerWorkload {
+  switch (id) {
+    case 'apache':
+      return apacheWorkload(APACHE);
+    case 'mysql':
+      return mysqlWorkload(MYSQL);
+    case 'bind':
+      return bindWorkload();
+  }
+}
+
+/** Warm-up and measured requests of a point. */
+export function runSize(p: ServerPoint, quick: boolean): { warmup: number; measured: number } {
+  const c = p.concurrency;
+  switch (p.workload) {
+    case 'mysql':
+      return quick ? { warmup: Math.max(4, Math.ceil(c / 32)), measured: 8 } : { warmup: Math.max(10, Math.ceil(c / 4)), measured: 120 };
+    case 'apache':
+      return quick ? { warmup: Math.max(100, Math.ceil(c / 8)), measured: 200 } : { warmup: Math.max(400, c), measured: 2000 };
+    case 'bind':
+      return quick ? { warmup: Math.max(200, Math.ceil(c / 2)), measured: 400 } : { warmup: Math.max(1000, 2 * c), measured: 5000 };
+  }
+}
+
+export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick: boolean): ServerResult {
+  const cfg = structuredClone(config);
+  if (p.pagesPerCore !== undefined) cfg.os.flexsc.pagesPerCore = p.pagesPerCore;
+  if (p.noCrossPollution === true) cfg.hw.crossModeEviction = false;
+  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...runSize(p, quick) });
+}
