@@ -12,8 +12,9 @@
  * + cold branches (BTB misses) × mispredict penalty, and mispredicts the caller declares.
  *
  * The data-miss latency hidden by overlap in the last `robInstructions` of a segment is
- * remembered: a mode switch drains the window of outstanding misses, so that overlap is
- * lost and charged at the switch (`lost_overlap`).
+ * remembered (at most one memory latency: the misses in flight finish in parallel): a mode
+ * switch drains the window of outstanding misses, so that overlap is lost and charged at
+ * the switch (`lost_overlap`).
  */
 import type { ExecMode } from './cache-array.js';
 import { CAT, CycleStack, EV } from './cycle-stack.js';
@@ -37,6 +38,8 @@ export class Core {
   private readonly lat: { l2: number; l3: number; mem: number; remote: number; stlb: number; walk: number; mispredict: number; rob: number };
   private readonly defaultOverlap: number;
   private overlap: number;
+  /** The most latency a drain can wait for: the misses in flight finish together. */
+  private readonly maxPending: number;
 
   constructor(
     readonly id: number,
@@ -55,6 +58,7 @@ export class Core {
     };
     this.defaultOverlap = hw.core.dataMissOverlap;
     this.overlap = this.defaultOverlap;
+    this.maxPending = hw.memory.latency;
   }
 
   get currentMode(): ExecMode {
@@ -168,7 +172,9 @@ export class Core {
     // References are spread evenly over the segment: the share issued in its last ROB
     // window is still in flight when it ends.
     const tail = instructions > 0 ? Math.min(1, this.lat.rob / instructions) : 1;
-    this.pendingOverlap = this.hidden * tail;
+    // The misses in flight complete in parallel: draining them waits at most one memory
+    // latency, however many fill buffers are busy.
+    this.pendingOverlap = Math.min(this.hidden * tail, this.maxPending);
     const cycles = base + this.stall;
     this.now += cycles;
     return cycles;

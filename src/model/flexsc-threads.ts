@@ -245,6 +245,7 @@ export class Carrier extends Task {
           return TIMED;
         case 'fault':
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, u.placement);
+          k.countCall('page-fault');
           this.faults++;
           return k.enterKernel(cpu, 'exception');
         case 'request':

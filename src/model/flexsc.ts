@@ -379,6 +379,7 @@ export class SyscallThread extends Task {
     fx.maybeWakeWaiter(e.area);
     this.entry = e;
     this.job = new KernelJob(k.syscallSpec(e.request!.name), e.request!, e.placement);
+    k.countCall(e.request!.name);
     // Find the entry (one page check), read it and mark it busy.
     fx.dispatchPath.run(cpu.core, os.scanInstructions + Math.floor(os.dispatchInstructions / 2), this.placement, k.rng, undefined, (core) => {
       fx.touchEntry(core, e, false);

@@ -204,6 +204,8 @@ export class Kernel {
   /** Set to stop the run at the next event. */
   private stopped = false;
   ipisSent = 0;
+  /** Kernel paths run, by catalog kind (system calls under either mechanism, page faults). */
+  readonly calls = new Map<string, number>();
 
   constructor(opts: KernelOptions) {
     this.config = opts.config;
@@ -235,6 +237,11 @@ export class Kernel {
       this.runners.set(spec.name, r);
     }
     return r;
+  }
+
+  /** Counts one run of a kernel path (see `calls`). */
+  countCall(name: string): void {
+    this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
   }
 
   syscallSpec(name: string): SyscallSpec {

@@ -48,6 +48,7 @@ export class NptlThread extends Task {
       const call = this.calls.shift();
       if (call !== undefined) {
         this.job = new KernelJob(k.syscallSpec(call.name), call, this.placement);
+        k.countCall(call.name);
         this.jobKind = 'syscall';
         this.syscalls++;
         return k.enterKernel(cpu, 'syscall');
@@ -98,6 +99,7 @@ export class NptlThread extends Task {
           continue;
         case 'fault':
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, this.placement);
+          k.countCall('page-fault');
           this.jobKind = 'exception';
           this.faults++;
           return k.enterKernel(cpu, 'exception');

@@ -70,6 +70,8 @@ export interface ClosedLoopOptions {
 export interface Snapshot {
   time: number;
   stacks: CycleStack[];
+  /** Kernel paths run so far, by kind. */
+  calls: Map<string, number>;
 }
 
 export class ClosedLoop {
@@ -182,6 +184,7 @@ export class ClosedLoop {
     this.k.settle();
     return {
       time: now,
+      calls: new Map(this.k.calls),
       stacks: this.k.cpus.map((c) => {
         const s = new CycleStack();
         s.addFrom(c.core.stack);
@@ -205,6 +208,16 @@ export class ClosedLoop {
       from = to;
     }
     return { perCycle, ci95Pct: ci95Pct(batches) };
+  }
+
+  /** Kernel paths run per measured request, by kind, over the measured window. */
+  callsPerRequest(): Record<string, number> {
+    if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
+    const out: Record<string, number> = {};
+    for (const name of [...this.end.calls.keys()].sort()) {
+      out[name] = ((this.end.calls.get(name) ?? 0) - (this.start.calls.get(name) ?? 0)) / this.opts.measured;
+    }
+    return out;
   }
 
   /** The machine's counters over the measured window, summed over cores and per core. */

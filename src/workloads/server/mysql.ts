@@ -64,13 +64,16 @@ function pageReadSpec(p: MysqlParams): SyscallSpec {
     source: 'pread of one InnoDB page from the page cache (see mysql.ts)',
   };
   const base = withShape('pread-page', shape);
-  const copyOverlap = 0.9; // a rep movs streams: its misses overlap like a copy loop's
+  // A rep movs streams its source (misses overlap deeply) and, with fast strings, writes
+  // whole lines without reading them first (its destination misses cost almost nothing).
+  const sourceOverlap = 0.95;
+  const destinationOverlap = 0.98;
   const footprint: FootprintSpec = {
     ...base.footprint,
     regions: [
       ...base.footprint.regions,
-      { name: 'page-cache', side: 'data', scope: 'shared', lines: TABLE_LINES, pattern: 'block', blockLines: PAGE_LINES, huge: true, missOverlap: copyOverlap },
-      { name: 'frame', side: 'data', scope: 'process', lines: BUFFER_POOL_LINES, pattern: 'block', blockLines: PAGE_LINES, userSpace: true, shareAs: 'mysql/buffer-pool', missOverlap: copyOverlap },
+      { name: 'page-cache', side: 'data', scope: 'shared', lines: TABLE_LINES, pattern: 'block', blockLines: PAGE_LINES, huge: true, missOverlap: sourceOverlap },
+      { name: 'frame', side: 'data', scope: 'process', lines: BUFFER_POOL_LINES, pattern: 'block', blockLines: PAGE_LINES, userSpace: true, shareAs: 'mysql/buffer-pool', missOverlap: destinationOverlap },
     ],
   };
   return { ...base, footprint };

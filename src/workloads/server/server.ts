@@ -96,6 +96,8 @@ export interface ServerResult {
   /** Cores' kernel share of their own cycles (which cores ran kernel work). */
   kernelPctByCore: number[];
   maxBacklog: number;
+  /** Kernel paths run per measured request, by catalog kind, over the measured window. */
+  callsPerRequest: Record<string, number>;
 }
 
 function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
@@ -159,8 +161,6 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
   const cyclesPerMs = cfg.hw.ghz * 1e6;
   const perRequest: Record<string, number> = {};
   for (const [key, v] of Object.entries(total.toRecord())) perRequest[key] = v / measured;
-  const posted = runtime !== null ? (runtime as FlexscThreads).fx.counts.posted : 0;
-  const syscalls = opts.mechanism === 'sync' ? threads.reduce((s, t) => s + t.syscalls, 0) : posted;
   return {
     throughputRps: perCycle * cfg.hw.ghz * 1e9,
     throughputCi95Pct: ci95Pct,
@@ -172,10 +172,11 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     kernelPct: (100 * total.modeCycles(KERNEL)) / all,
     idlePct: (100 * total.idle) / all,
     stackPerRequest: perRequest,
-    syscallsPerRequest: syscalls / loop.completed,
+    syscallsPerRequest: Object.entries(loop.callsPerRequest()).reduce((n, [name, v]) => (name === 'page-fault' ? n : n + v), 0),
     userInstructionsPerRequest: total.event(USER, 'instructions') / measured,
     kernelInstructionsPerRequest: total.event(KERNEL, 'instructions') / measured,
     kernelPctByCore: perCore.map((s) => (100 * s.modeCycles(KERNEL)) / s.total()),
     maxBacklog: loop.maxBacklog,
+    callsPerRequest: loop.callsPerRequest(),
   };
 }

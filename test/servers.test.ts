@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { loadReference } from '../src/report/reference.js';
+import { buildRunConfig } from '../src/run-config.js';
+import { APACHE } from '../src/workloads/server/apache.js';
+import { serverScript } from '../src/workloads/server/mixes.js';
+import { MYSQL_INSTRUCTIONS_PER_SYSCALL, mysqlStatements } from '../src/workloads/server/mysql.js';
+import { runPoint, type ServerPoint } from '../src/workloads/server/points.js';
+import { catalogKind } from '../src/workloads/server/script.js';
+import { runServer } from '../src/workloads/server/server.js';
+import { serverWorkload } from '../src/workloads/server/points.js';
+
+const config = buildRunConfig('nehalem-2010');
+
+/** The recorded per-request calls of a server's typical script, by catalog kind. */
+function recordedKinds(id: 'apache' | 'mysql-rw'): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of serverScript(id)) {
+    if (!s.typical) continue;
+    const k = catalogKind(s);
+    out.set(k, (out.get(k) ?? 0) + s.perRequest);
+  }
+  return out;
+}
+
+function apache(p: Partial<ServerPoint>, measured = 400) {
+  return runServer(config, serverWorkload('apache'), { cores: 1, concurrency: 256, mechanism: 'sync', seed: 5, warmup: 520, measured, ...p });
+}
+
+describe('server workloads', function () {
+  this.timeout(300_000);
+
+  it('Apache-like: the recorded worker and listener calls per request, plus the pool maps', () => {
+    // Few clients, so the requests in flight at the window's edges barely count.
+    const r = apache({ concurrency: 8 }, 400);
+    const rec = recordedKinds('apache');
+    for (const [kind, perRequest] of rec) {
+      const model = r.callsPerRequest[kind] ?? 0;
+      if (kind === 'futex') {
+        // Hand-offs: the listener's wake, the worker's wait when the queue is empty, its notify.
+        expect(model, kind).to.be.within(1, perRequest + 0.5);
+      } else {
+        expect(model, `${kind}: model ${model}, recording ${perRequest}`).to.be.closeTo(perRequest, 0.05 * perRequest + 0.02);
+      }
+    }
+    // The Apache 2.2 per-request pool the recording does not show (README: calibration).
+    expect(r.callsPerRequest.mmap).to.be.closeTo(APACHE.poolMaps, 0.02);
+    expect(r.callsPerRequest.munmap).to.be.closeTo(APACHE.poolMaps, 0.02);
+    expect(r.callsPerRequest['page-fault']).to.be.closeTo(APACHE.poolMaps * APACHE.poolFaults, 0.05);
+  });
+
+  it('Apache-like sync baseline, 1 core, 256 clients: Fig. 11 throughput within 10 %, Table 4 IPC within 15 %', () => {
+    const r = apache({});
+    const paper = loadReference('fig11-apache-sync-throughput.csv').find((x) => x.cores === 1 && x.concurrency === 256)!;
+    expect(Math.abs(r.throughputRps / Number(paper.sync_requests_per_s) - 1), `${r.throughputRps}`).to.be.at.most(0.1);
+    const t4 = loadReference('table4-table5-sync-microarchitecture.csv').filter((x) => x.workload === 'apache' && x.cores === 1);
+    for (const mode of ['user', 'kernel'] as const) {
+      const p = Number(t4.find((x) => x.mode === mode)!.ipc);
+      expect(Math.abs(r[mode].ipc / p - 1), `${mode} IPC ${r[mode].ipc} vs ${p}`).to.be.at.most(0.15);
+    }
+    // Little's law: latency ≈ concurrency / throughput.
+    expect((r.latencyMeanMs / 1000) * r.throughputRps).to.be.closeTo(256, 256 * 0.1);
+  });
+
+  it('MySQL-like: Table 2 sets the syscalls per transaction; the concurrency-1 point is within 10 %', () => {
+    const r = runPoint(config, { workload: 'mysql', cores: 1, concurrency: 1, mechanism: 'sync' }, 3, true);
+    const statements = mysqlStatements();
+    expect(statements).to.equal(20);
+    // Page reads fill the recorded 60 network calls up to Table 2's rate (12,435 instructions per call).
+    expect(r.syscallsPerRequest).to.be.closeTo(4_500_000 / MYSQL_INSTRUCTIONS_PER_SYSCALL, 1);
+    expect(r.callsPerRequest.recv).to.be.closeTo(2 * statements, 0.01);
+    expect(r.callsPerRequest.send).to.be.closeTo(statements, 0.01);
+    const paper = loadReference('fig14-mysql-sync-throughput.csv').find((x) => x.cores === 1 && x.concurrency === 1)!;
+    expect(Math.abs(r.throughputRps / Number(paper.sync_requests_per_s) - 1), `${r.throughputRps}`).to.be.at.most(0.1);
+  });
+
+  it('the ablation removes every cross-mode miss and only that', () => {
+    const on = apache({ concurrency: 64 }, 200);
+    const off = runServer({ ...config, hw: { ...config.hw, crossModeEviction: false } }, serverWorkload('apache'), { cores: 1, concurrency: 64, mechanism: 'sync', seed: 5, warmup: 200, measured: 200 });
+    const cross = (s: Record<string, number>) => Object.entries(s).filter(([k]) => k.endsWith('_cross')).reduce((a, [, v]) => a + v, 0);
+    expect(cross(on.stackPerRequest)).to.be.greaterThan(1000);
+    expect(cross(off.stackPerRequest)).to.equal(0);
+    expect(off.throughputRps).to.be.greaterThan(on.throughputRps);
+    // Same program: the same calls per request.
+    expect(off.callsPerRequest.sendfile).to.be.closeTo(on.callsPerRequest.sendfile, 0.02);
+  });
+
+  it('a full-size fig11 point reports its 95 % interval, and it is tight (≤ 3 %)', () => {
+    const r = runPoint(config, { workload: 'apache', cores: 1, concurrency: 16, mechanism: 'sync' }, 11, false);
+    expect(r.throughputCi95Pct).to.be.greaterThan(0);
+    expect(r.throughputCi95Pct).to.be.at.most(3);
+  });
+
+  it('FlexSC runs are deterministic and every posted entry is accounted for', () => {
+    const a = runPoint(config, { workload: 'apache', cores: 2, concurrency: 64, mechanism: 'flexsc' }, 9, true);
+    const b = runPoint(config, { workload: 'apache', cores: 2, concurrency: 64, mechanism: 'flexsc' }, 9, true);
+    expect(a.throughputRps).to.equal(b.throughputRps);
+    expect(a.stackPerRequest).to.deep.equal(b.stackPerRequest);
+    // Under FlexSC-Threads, hand-offs are user-level: far fewer futex calls than NPTL's.
+    const s = runPoint(config, { workload: 'apache', cores: 2, concurrency: 64, mechanism: 'sync' }, 9, true);
+    expect(a.callsPerRequest.futex ?? 0).to.be.lessThan(s.callsPerRequest.futex);
+  });
+});
