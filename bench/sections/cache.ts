@@ -15,7 +15,8 @@
  * traces do, so the key arithmetic is exercised where 32-bit shortcuts would break.
  *
  * Two geometries: L1-like (32 KiB, 8-way, 64 B lines) and L3-like (8 MiB, 16-way). The two
- * sides take turns, REPS runs each from an empty cache, and each keeps its fastest run; the
+ * sides take turns (TURNS × RUNS_PER_TURN runs each, every run from an empty cache), and each
+ * keeps its fastest run; the
  * miss counts and eviction counters must be equal or the section fails. Both sides time
  * their reference loop alone in process CPU time (not wall time: a machine shared with other
  * work deschedules either side at random), so the ratio is of work done per CPU second.
@@ -30,8 +31,9 @@ import { BenchError, type BenchContext, type BenchSection } from '../section.js'
 const LINE = 64;
 /** References per stream. */
 const REFS = 4_000_000;
-/** Timed repetitions per stream and side, alternating sides; the fastest counts. */
-const REPS = 7;
+/** Turns per stream (the sides alternate) and timed runs per side and turn; the fastest run counts. */
+const TURNS = 7;
+const RUNS_PER_TURN = 3;
 const SEED = 20101004; // OSDI'10 opened on 4 October 2010
 
 interface Geometry {
@@ -105,10 +107,10 @@ function runJsOnce(g: Geometry, keys: Float64Array): SideResult {
   return { misses, evictions: Array.from(a.evictions), bestSeconds: t };
 }
 
-/** One timed run of the C reference (its own CPU clock around its reference loop only). */
-function runCOnce(binary: string, g: Geometry, file: string): SideResult {
+/** RUNS_PER_TURN timed runs of the C reference (its own CPU clock around its reference loop only); the fastest. */
+function runC(binary: string, g: Geometry, file: string): SideResult {
   const sets = g.sizeBytes / (LINE * g.ways);
-  const r = run(binary, [String(sets), String(g.ways), file, '1']);
+  const r = run(binary, [String(sets), String(g.ways), file, String(RUNS_PER_TURN)]);
   if (r.status !== 0) throw new BenchError(`${binary} failed (exit ${r.status}): ${r.stderr}`);
   const out = JSON.parse(r.stdout) as { refs: number; misses: number; evictions: number[]; best_seconds: number };
   if (out.refs !== REFS) throw new BenchError(`cache-ref read ${out.refs} references from ${file}, expected ${REFS}`);
@@ -116,17 +118,19 @@ function runCOnce(binary: string, g: Geometry, file: string): SideResult {
 }
 
 /**
- * Alternates the two sides REPS times (so a machine busy with other work slows both alike)
- * and keeps each side's fastest run.
+ * Alternates the two sides TURNS times (so a machine busy with other work slows both alike),
+ * RUNS_PER_TURN runs each per turn, and keeps each side's fastest run.
  */
 function measure(binary: string, g: Geometry, file: string, keys: Float64Array): { js: SideResult; c: SideResult } {
   let js: SideResult | null = null;
   let c: SideResult | null = null;
-  for (let r = 0; r < REPS; r++) {
-    const cr = runCOnce(binary, g, file);
-    const jr = runJsOnce(g, keys);
+  for (let turn = 0; turn < TURNS; turn++) {
+    const cr = runC(binary, g, file);
     if (c === null || cr.bestSeconds < c.bestSeconds) c = cr;
-    if (js === null || jr.bestSeconds < js.bestSeconds) js = jr;
+    for (let run = 0; run < RUNS_PER_TURN; run++) {
+      const jr = runJsOnce(g, keys);
+      if (js === null || jr.bestSeconds < js.bestSeconds) js = jr;
+    }
   }
   return { js: js!, c: c! };
 }

@@ -24,11 +24,11 @@
  *
  * Speed (every simulated reference goes through here; `npm run bench` compares it with a C
  * simulator): lookups allocate nothing and each method has one shape of arguments.
- *  - The set index is key mod sets computed in doubles, key − floor(key × (1/sets)) × sets
- *    with a one-step correction (exact for keys below 2^53; see `setOf`). `%` on doubles is a
- *    slow library call in V8, and 32-bit masks would truncate keys. Only the resulting set
- *    index (< sets) is made an int32 with `| 0`: a double loop index costs a conversion, and
- *    sometimes an allocation, per way.
+ *  - The set index is key mod sets without `%` (a slow library call on doubles in V8) and
+ *    without 32-bit operators on the key (they would truncate it): from the low 32 bits of
+ *    key + 2^52 for power-of-two sets, else by a reciprocal multiply with a one-step
+ *    correction (see `setOf`). The set index is an int32, so set loops run on integer indices
+ *    (a double loop index costs a conversion, and sometimes an allocation, per way).
  *  - Lookups first compare with the key and space of the most recent hit or fill (`mru`, kept
  *    in fields). A key lives in at most one slot (`insert` is only for absent keys), so finding
  *    it there is the answer the set search would give, only sooner; and that slot is already
@@ -48,6 +48,11 @@ export interface ArrayGeometry {
 }
 
 const INVALID = -1;
+const TWO_52 = 2 ** 52;
+/** A double and a view of its two 32-bit halves, for `setOf`; PUN_LOW indexes the low half. */
+const PUN_F64 = new Float64Array(1);
+const PUN_U32 = new Uint32Array(PUN_F64.buffer);
+const PUN_LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 const FLUSH_ALL = 0;
 const FLUSH_NON_GLOBAL = 1;
 const FLUSH_SPACE = 2;
@@ -59,15 +64,19 @@ export class CacheArray {
   private readonly keys: Float64Array;
   /** Address space per slot. */
   private readonly spaces: Int32Array;
-  /** Mode of the filler per slot (USER/KERNEL). */
-  private readonly modes: Uint8Array;
-  /** Per-slot flags: bit 0 = global (survives non-global TLB flushes), bit 1 = prefetched. */
-  private readonly flags: Uint8Array;
   /**
-   * Recency lists, one circular doubly linked list per set through its slots and a sentinel
-   * node `sets × ways + set`: toTail[sentinel] is the most recently used slot (head),
-   * toHead[sentinel] the victim (tail). toTail[x] is the next node towards the tail.
+   * Per slot, who filled it and how, packed in one array (one store per fill): bit 0 = mode of
+   * the filler (USER/KERNEL); bits 1–8 = the fill's flags as a byte (flag bit 0 = global,
+   * survives non-global TLB flushes; flag bit 1 = prefetched).
    */
+  private readonly owners: Uint16Array;
+  /**
+   * Recency lists: per set, a circular doubly linked list through all its slots. heads[set] is
+   * the most recently used slot; toTail[x] is the next slot towards the least recent end and
+   * toHead[x] the next towards the head, so the victim (tail) is toHead[heads[set]]. Making the
+   * tail the most recent is then one store: heads[set] = tail.
+   */
+  private readonly heads: Int32Array;
   private readonly toTail: Int32Array;
   private readonly toHead: Int32Array;
   /**
@@ -78,8 +87,9 @@ export class CacheArray {
   private mru = -1;
   private mruKey = INVALID;
   private mruSpace = 0;
-  /** 1 / sets, for the set index (see `setOf`). */
+  /** 1 / sets, and sets − 1 when sets is a power of two (else −1), for `setOf`. */
   private readonly invSets: number;
+  private readonly setMask: number;
   /** Scratch for rebuilding one set's list (valid slots in recency order). */
   private readonly scratch: Int32Array;
 
@@ -110,17 +120,18 @@ export class CacheArray {
     if (!Number.isInteger(sets) || sets < 1) throw new RangeError(`sets must be a positive integer, got ${sets}`);
     if (!Number.isInteger(ways) || ways < 1) throw new RangeError(`ways must be a positive integer, got ${ways}`);
     const n = sets * ways;
-    // Slot and sentinel indices are int32 (the `| 0` in setOf): far beyond any real array.
-    if (n + sets > 2 ** 31 - 1) throw new RangeError(`${sets} sets × ${ways} ways is too many slots`);
+    // Slot indices are int32 (the `| 0` in setOf): far beyond any real array.
+    if (n > 2 ** 31 - 1) throw new RangeError(`${sets} sets × ${ways} ways is too many slots`);
     this.sets = sets;
     this.ways = ways;
     this.invSets = 1 / sets;
+    this.setMask = sets <= 2 ** 30 && Number.isInteger(Math.log2(sets)) ? sets - 1 : -1;
     this.keys = new Float64Array(n).fill(INVALID);
     this.spaces = new Int32Array(n);
-    this.modes = new Uint8Array(n);
-    this.flags = new Uint8Array(n);
-    this.toTail = new Int32Array(n + sets);
-    this.toHead = new Int32Array(n + sets);
+    this.owners = new Uint16Array(n);
+    this.heads = new Int32Array(sets);
+    this.toTail = new Int32Array(n);
+    this.toHead = new Int32Array(n);
     this.scratch = new Int32Array(ways);
     for (let set = 0; set < sets; set++) this.relink(set, 0);
     const track = options.trackEvictors === true;
@@ -140,12 +151,23 @@ export class CacheArray {
   }
 
   /**
-   * key mod sets, exactly, as an int32 (see the module comment). floor(key × (1/sets)) is the
-   * exact quotient when sets is a power of two, and otherwise off by at most one for keys below
-   * 2^53 (the relative error of the two roundings is below 2^-52), which the remainder's range
-   * reveals and one step corrects. A multiplication is several times cheaper than a division.
+   * key mod sets, exactly, as an int32 (see the module comment).
+   *
+   * Power-of-two sets and keys below 2^52 (every real address): key + 2^52 is exact and its
+   * IEEE-754 representation ends with the key's low 32 bits, so the set is those bits masked;
+   * they are read through a Uint32Array view of a one-element Float64Array. Only that 32-bit
+   * half meets a bit operator, never the key.
+   *
+   * Otherwise floor(key × (1/sets)) is the exact quotient when sets is a power of two, and off
+   * by at most one for other set counts and keys below 2^53 (the two roundings' relative error
+   * is below 2^-52), which the remainder's range reveals and one step corrects. Either way is
+   * several times cheaper than a division, and `%` on doubles is a library call in V8.
    */
   setOf(key: number): number {
+    if (key < TWO_52 && this.setMask >= 0) {
+      PUN_F64[0] = key + TWO_52;
+      return PUN_U32[PUN_LOW] & this.setMask;
+    }
     const sets = this.sets;
     const r = key - Math.floor(key * this.invSets) * sets;
     if (r < 0) return (r + sets) | 0;
@@ -169,25 +191,27 @@ export class CacheArray {
     return this.searchSet(this.setOf(key) * this.ways, key, space);
   }
 
-  /** Moves a slot to the head (most recently used) of its set's list. */
-  private toFront(slot: number, sentinel: number): void {
-    const toTail = this.toTail;
-    const toHead = this.toHead;
-    const head = toTail[sentinel];
-    if (head === slot) return;
-    const before = toHead[slot];
-    const after = toTail[slot];
-    toTail[before] = after;
-    toHead[after] = before;
-    toTail[slot] = head;
-    toHead[head] = slot;
-    toHead[slot] = sentinel;
-    toTail[sentinel] = slot;
-  }
-
-  /** Records a hit on a slot found by the set search (not the mru slot). */
+  /** Makes a valid slot found by the set search (not the mru slot) the head of its set's list. */
   private hitAt(slot: number, set: number, key: number, space: number): void {
-    this.toFront(slot, this.keys.length + set);
+    const heads = this.heads;
+    const head = heads[set];
+    if (head !== slot) {
+      const toTail = this.toTail;
+      const toHead = this.toHead;
+      const tail = toHead[head];
+      if (slot !== tail) {
+        // unlink, then insert between the tail and the head
+        const before = toHead[slot];
+        const after = toTail[slot];
+        toTail[before] = after;
+        toHead[after] = before;
+        toTail[tail] = slot;
+        toHead[slot] = tail;
+        toTail[slot] = head;
+        toHead[head] = slot;
+      }
+      heads[set] = slot;
+    }
     this.mru = slot;
     this.mruKey = key;
     this.mruSpace = space | 0; // as the Int32Array stores it
@@ -258,25 +282,26 @@ export class CacheArray {
   /** Fills an absent key into its set's victim slot (the list's tail) and makes it the head. */
   private place(set: number, key: number, space: number, mode: ExecMode, flags: number): void {
     const keys = this.keys;
-    const sentinel = keys.length + set;
-    const victim = this.toHead[sentinel];
+    const victim = this.toHead[this.heads[set]];
     const victimKey = keys[victim];
     if (victimKey !== INVALID) {
-      const vm = this.modes[victim] as ExecMode;
+      const owner = this.owners[victim];
+      const vm = (owner & 1) as ExecMode;
+      const vs = this.spaces[victim];
       this.victimKey = victimKey;
-      this.victimSpace = this.spaces[victim];
+      this.victimSpace = vs;
       this.victimMode = vm;
-      this.victimFlags = this.flags[victim];
+      this.victimFlags = owner >> 1;
       this.evictions[mode * 2 + vm]++;
-      if (this.ghostKeys !== null) this.recordGhost(set, victimKey, this.spaces[victim], mode);
+      if (this.ghostKeys !== null) this.recordGhost(set, victimKey, vs, mode);
     } else {
       this.victimKey = INVALID;
     }
     keys[victim] = key;
     this.spaces[victim] = space;
-    this.modes[victim] = mode;
-    this.flags[victim] = flags;
-    this.toFront(victim, sentinel);
+    // flags & 255 keeps the byte a Uint8Array would have stored (ToInt32 then the low 8 bits)
+    this.owners[victim] = ((flags & 255) << 1) | mode;
+    this.heads[set] = victim; // the tail becomes the head: the circle turns by one
     this.mru = victim;
     this.mruKey = key;
     this.mruSpace = space | 0; // as the Int32Array stores it
@@ -314,30 +339,49 @@ export class CacheArray {
     if (slot < 0) return false;
     this.keys[slot] = INVALID;
     if (slot === this.mru) this.mruKey = INVALID;
-    this.toInvalidRun(slot, this.keys.length + ((slot / this.ways) | 0));
+    this.toInvalidRun(slot, (slot / this.ways) | 0);
     return true;
   }
 
   /**
-   * Moves a slot just made invalid from its place in the list into the run of invalid slots
-   * at the tail, keeping that run in increasing way order from the tail.
+   * Moves a slot just made invalid from its place in its set's list into the run of invalid
+   * slots at the tail, keeping that run in increasing way order from the tail.
    */
-  private toInvalidRun(slot: number, sentinel: number): void {
+  private toInvalidRun(slot: number, set: number): void {
+    const ways = this.ways;
+    if (ways === 1) return;
     const toTail = this.toTail;
     const toHead = this.toHead;
+    const heads = this.heads;
     const before = toHead[slot];
     const after = toTail[slot];
     toTail[before] = after;
     toHead[after] = before;
-    // From the tail, pass the invalid slots of lower ways; insert on the tail side of the first
-    // node that is not one (a valid slot, an invalid slot of a higher way, or the sentinel).
-    let x = toHead[sentinel];
-    while (x !== sentinel && this.keys[x] === INVALID && x < slot) x = toHead[x];
-    const y = toTail[x];
-    toTail[x] = slot;
-    toHead[slot] = x;
-    toTail[slot] = y;
-    toHead[y] = slot;
+    if (heads[set] === slot) heads[set] = after;
+    const head = heads[set];
+    // From the tail towards the head, pass the invalid slots of lower ways.
+    let x = toHead[head];
+    let left = ways - 1;
+    while (left > 0 && this.keys[x] === INVALID && x < slot) {
+      x = toHead[x];
+      left--;
+    }
+    if (left === 0) {
+      // every other slot is invalid and of a lower way: this one goes first from the head
+      const tail = toHead[head];
+      toTail[tail] = slot;
+      toHead[slot] = tail;
+      toTail[slot] = head;
+      toHead[head] = slot;
+      heads[set] = slot;
+    } else {
+      // on the tail side of x
+      const y = toTail[x];
+      toTail[x] = slot;
+      toHead[slot] = x;
+      toTail[slot] = y;
+      toHead[y] = slot;
+    }
   }
 
   /**
@@ -349,22 +393,29 @@ export class CacheArray {
     const toTail = this.toTail;
     const toHead = this.toHead;
     const base = set * this.ways;
-    const sentinel = this.keys.length + set;
-    let last = sentinel;
+    let first = -1;
+    let last = -1;
     for (let i = 0; i < valid; i++) {
       const slot = this.scratch[i];
-      toTail[last] = slot;
-      toHead[slot] = last;
+      if (last < 0) first = slot;
+      else {
+        toTail[last] = slot;
+        toHead[slot] = last;
+      }
       last = slot;
     }
     for (let slot = base + this.ways - 1; slot >= base; slot--) {
       if (this.keys[slot] !== INVALID) continue;
-      toTail[last] = slot;
-      toHead[slot] = last;
+      if (last < 0) first = slot;
+      else {
+        toTail[last] = slot;
+        toHead[slot] = last;
+      }
       last = slot;
     }
-    toTail[last] = sentinel;
-    toHead[sentinel] = last;
+    toTail[last] = first;
+    toHead[first] = last;
+    this.heads[set] = first;
   }
 
   /**
@@ -380,7 +431,7 @@ export class CacheArray {
       let dropped = 0;
       for (let i = base; i < base + ways; i++) {
         if (keys[i] === INVALID) continue;
-        const drop = kind === FLUSH_ALL || (kind === FLUSH_NON_GLOBAL ? (this.flags[i] & 1) === 0 : this.spaces[i] === space);
+        const drop = kind === FLUSH_ALL || (kind === FLUSH_NON_GLOBAL ? (this.owners[i] & 2) === 0 : this.spaces[i] === space);
         if (drop) {
           keys[i] = INVALID;
           dropped++;
@@ -388,9 +439,8 @@ export class CacheArray {
       }
       if (dropped === 0) continue;
       n += dropped;
-      const sentinel = keys.length + set;
       let valid = 0;
-      for (let x = this.toTail[sentinel]; x !== sentinel; x = this.toTail[x]) if (keys[x] !== INVALID) this.scratch[valid++] = x;
+      for (let k = 0, x = this.heads[set]; k < ways; k++, x = this.toTail[x]) if (keys[x] !== INVALID) this.scratch[valid++] = x;
       this.relink(set, valid);
     }
     if (this.mru >= 0) this.mruKey = this.keys[this.mru];
@@ -414,27 +464,26 @@ export class CacheArray {
 
   /** Owner mode of a slot (valid for the slot returned by find/lastSlot). */
   modeAt(slot: number): ExecMode {
-    return this.modes[slot] as ExecMode;
+    return (this.owners[slot] & 1) as ExecMode;
   }
 
   flagsAt(slot: number): number {
-    return this.flags[slot];
+    return this.owners[slot] >> 1;
   }
 
   /** Number of valid lines currently owned by the given mode (optionally one space). */
   countOwned(mode: ExecMode, space?: number): number {
     let n = 0;
     for (let i = 0; i < this.keys.length; i++) {
-      if (this.keys[i] !== INVALID && this.modes[i] === mode && (space === undefined || this.spaces[i] === space)) n++;
+      if (this.keys[i] !== INVALID && (this.owners[i] & 1) === mode && (space === undefined || this.spaces[i] === space)) n++;
     }
     return n;
   }
 
   /** Keys of a set from most to least recently used (for tests and debugging). */
   setContents(set: number): number[] {
-    const sentinel = this.keys.length + set;
     const out: number[] = [];
-    for (let x = this.toTail[sentinel]; x !== sentinel; x = this.toTail[x]) if (this.keys[x] !== INVALID) out.push(this.keys[x]);
+    for (let k = 0, x = this.heads[set]; k < this.ways; k++, x = this.toTail[x]) if (this.keys[x] !== INVALID) out.push(this.keys[x]);
     return out;
   }
 
