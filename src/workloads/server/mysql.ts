@@ -139,15 +139,15 @@ export const MYSQL_FOOTPRINT: FootprintSpec = {
   name: 'mysql',
   mode: 'user',
   baseCpi: 0.4,
-  missOverlap: 0.7,
+  missOverlap: 0.75,
   codeMissOverlap: 0.6,
   linesPerTakenBranch: 2,
   mispredictsPerKilo: 6,
   regions: [
     { name: 'code-hot', side: 'code', scope: 'shared', lines: 800, pattern: 'uniform', refsPerKilo: 40 },
     { name: 'code-warm', side: 'code', scope: 'shared', lines: 4000, pattern: 'uniform', refsPerKilo: 4 },
-    { name: 'data-hot', side: 'data', scope: 'process', lines: 500, pattern: 'uniform', refsPerKilo: 60 },
-    { name: 'data-warm', side: 'data', scope: 'process', lines: 6000, pattern: 'uniform', refsPerKilo: 10 },
+    { name: 'data-hot', side: 'data', scope: 'process', lines: 500, pattern: 'uniform', refsPerKilo: 30 },
+    { name: 'data-warm', side: 'data', scope: 'process', lines: 6000, pattern: 'uniform', refsPerKilo: 8 },
     { name: 'buffer-pool', side: 'data', scope: 'process', lines: BUFFER_POOL_LINES, pattern: 'uniform', refsPerKilo: 0.6, shareAs: 'mysql/buffer-pool' },
     { name: 'stack', side: 'data', scope: 'thread', lines: 64, pattern: 'uniform', refsPerKilo: 30 },
   ],
@@ -161,9 +161,9 @@ export const MYSQL_FOOTPRINT: FootprintSpec = {
  */
 export const MYSQL: MysqlParams = {
   userInstructionsPerTransaction: 4_500_000,
-  pageReadInstructions: 2500,
-  locksPerStatement: 2,
-  lockHoldInstructions: 4000,
-  clientDelayUs: 150,
+  pageReadInstructions: 1000,
+  locksPerStatement: 1,
+  lockHoldInstructions: 3000,
+  clientDelayUs: 170,
   footprint: MYSQL_FOOTPRINT,
 };
