@@ -255,6 +255,30 @@ describe('OS model: FlexSC invariants', () => {
     expect(a.fx.counts.activationsByCore.reduce((x, y) => x + y, 0)).to.equal(a.fx.counts.activations);
   });
 
+  it('a carrier sleeping in a page fault on mmap_sem is not woken by a lock hand-off (regression)', () => {
+    // Threads on 4 cores hand a mutex to each other (waking other carriers) while faulting
+    // and mapping: a wake meant for flexsc_wait must never end a sleep on mmap_sem.
+    const k = new Kernel({ config: config(['hw.cores=4']), seed: 13 });
+    const m = new UserMutex<unknown>('m');
+    const prog = function* (): Generator<Action> {
+      for (let i = 0; i < 25; i++) {
+        yield { kind: 'lock', mutex: m };
+        yield { kind: 'compute', instructions: 3000 };
+        yield { kind: 'unlock', mutex: m };
+        yield { kind: 'syscall', call: { name: 'mmap' } };
+        yield { kind: 'fault' };
+        yield { kind: 'syscall', call: { name: 'munmap' } };
+      }
+    };
+    const { runtime, proc } = spawnAll(k, 'flexsc', Array.from({ length: 16 }, () => prog()));
+    k.run();
+    k.checkCycleStacks();
+    runtime!.fx.check();
+    expect(runtime!.exited).to.equal(16);
+    expect(proc.mmapSem.held).to.equal(false);
+    expect(runtime!.carriers.reduce((n, c) => n + c.kicksSent, 0)).to.be.greaterThan(0);
+  });
+
   it('the one-active-thread check fires if a second syscall thread issues on a core', () => {
     const { fx } = stress({ cores: 1, threads: 2, requests: 1, pages: 1, seed: 2 });
     // Forge a second active claim: the check in the issuing path must refuse it.

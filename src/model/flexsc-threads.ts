@@ -79,6 +79,8 @@ export class Carrier extends Task {
   private lastRun: UserThread | null = null;
   /** flexsc_wait phase: 0 not in it, 1 entered, 2 its own work done, 3 returning. */
   private waitPhase = 0;
+  /** Sleeping with nothing to run (woken by a spawn or another carrier's wake), not in the kernel. */
+  private idleSleep = false;
   private job: KernelJob | null = null;
   alive = 0;
   waits = 0;
@@ -101,6 +103,11 @@ export class Carrier extends Task {
 
   get inWait(): boolean {
     return this.waitPhase > 0;
+  }
+
+  /** Sleeping because it had nothing to run (not in flexsc_wait, not in the kernel). */
+  get idleSleepOnly(): boolean {
+    return this.idleSleep;
   }
 
   advance(k: Kernel, cpu: Cpu): StepResult {
@@ -169,7 +176,8 @@ export class Carrier extends Task {
           this.waits++;
           return k.enterKernel(cpu, 'syscall');
         }
-        // No user thread left here: sleep until one is spawned.
+        // Nothing to run here: sleep until a thread is spawned or handed back.
+        this.idleSleep = true;
         return k.block(this);
       }
 
@@ -262,14 +270,25 @@ export class Carrier extends Task {
   private makeReady(u: UserThread): void {
     const home = u.home;
     home.ready.push(u);
-    if (home !== this && home.state === 'blocked' && !this.kicks.includes(home)) this.kicks.push(home);
+    if (home !== this && home.wakeable && !this.kicks.includes(home)) this.kicks.push(home);
   }
 
-  /** Woken by another carrier's futex wake: out of flexsc_wait, or out of having nothing to run. */
+  /**
+   * Whether another carrier's wake can end this carrier's sleep: only a sleep in
+   * flexsc_wait or with nothing to run — never a sleep inside the kernel (a page fault on
+   * mmap_sem), which only its own wake-up ends.
+   */
+  get wakeable(): boolean {
+    if (this.state !== 'blocked') return false;
+    return this.idleSleep || this.runtime.fx.areas[this.pinned].waiter === this;
+  }
+
+  /** Woken by another carrier's futex wake (see `wakeable`). */
   kick(k: Kernel): void {
-    if (this.state !== 'blocked') return;
+    if (!this.wakeable) return;
     const area = this.runtime.fx.areas[this.pinned];
     if (area.waiter === this) area.waiter = null;
+    this.idleSleep = false;
     k.wake(this);
   }
 
@@ -337,7 +356,7 @@ export class FlexscThreads {
     c.ready.push(u);
     c.alive++;
     this.spawned++;
-    if (c.state === 'blocked' && !c.inWait) this.k.wake(c);
+    if (c.state === 'blocked' && c.idleSleepOnly) c.kick(this.k);
     return u;
   }
 }
