@@ -5,5 +5,6 @@
 import type { BenchSection } from '../section.js';
 import { cacheSection } from './cache.js';
 import { engineSection } from './engine.js';
+import { apacheSection, mysqlSection, scalingSection } from './workloads.js';
 
-export const SECTIONS: readonly BenchSection[] = [cacheSection, engineSection];
+export const SECTIONS: readonly BenchSection[] = [cacheSection, engineSection, apacheSection, mysqlSection, scalingSection];

@@ -96,6 +96,8 @@ export interface ServerResult {
   /** Cores' kernel share of their own cycles (which cores ran kernel work). */
   kernelPctByCore: number[];
   maxBacklog: number;
+  /** Instructions simulated in the whole run (every core, both modes, warm-up included). */
+  simulatedInstructions: number;
   /** Kernel paths run per measured request, by catalog kind, over the measured window. */
   callsPerRequest: Record<string, number>;
 }
@@ -178,5 +180,6 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     kernelPctByCore: perCore.map((s) => (100 * s.modeCycles(KERNEL)) / s.total()),
     maxBacklog: loop.maxBacklog,
     callsPerRequest: loop.callsPerRequest(),
+    simulatedInstructions: k.cpus.reduce((n, c) => n + c.core.stack.event(USER, 'instructions') + c.core.stack.event(KERNEL, 'instructions'), 0),
   };
 }
