@@ -32,7 +32,7 @@ const LINE = 64;
 /** References per stream. */
 const REFS = 4_000_000;
 /** Turns per stream (the sides alternate) and timed runs per side and turn; the fastest run counts. */
-const TURNS = 7;
+const TURNS = 10;
 const RUNS_PER_TURN = 3;
 const SEED = 20101004; // OSDI'10 opened on 4 October 2010
 
