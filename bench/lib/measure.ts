@@ -1,12 +1,5 @@
 /** Timing and small statistics helpers shared by benchmark sections. */
 
-/** Seconds of wall-clock time taken by `fn`. */
-export function seconds(fn: () => void): number {
-  const t0 = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t0) / 1e9;
-}
-
 /**
  * CPU seconds (user + system) this process has used so far. Differences of it time a loop
  * without the time the process spends descheduled on a busy machine.

@@ -133,7 +133,19 @@ export class CacheArray {
     this.toTail = new Int32Array(n);
     this.toHead = new Int32Array(n);
     this.scratch = new Int32Array(ways);
-    for (let set = 0; set < sets; set++) this.relink(set, 0);
+    // Every set starts empty: from the head, its ways from the highest down to way 0 (the tail).
+    const toTail = this.toTail;
+    const toHead = this.toHead;
+    for (let base = 0, set = 0; set < sets; set++, base += ways) {
+      const top = base + ways - 1;
+      for (let slot = base; slot < top; slot++) {
+        toHead[slot] = slot + 1;
+        toTail[slot + 1] = slot;
+      }
+      toHead[top] = base;
+      toTail[base] = top;
+      this.heads[set] = top;
+    }
     const track = options.trackEvictors === true;
     this.ghostKeys = track ? new Float64Array(n).fill(INVALID) : null;
     this.ghostSpaces = track ? new Int32Array(n) : null;
