@@ -159,7 +159,8 @@ export class MemorySystem {
   data(core: number, line: number, space: number, mode: ExecMode, write: boolean): ServedBy {
     this.p = this.planes[mode];
     const c = this.p.cores[core];
-    const key = line * 4096 + space;
+    // Lines stay below 2^41 (addresses below 2^47) and spaces below 1024: exact below 2^53.
+    const key = line * 1024 + space;
     if (this.modifiedBy.size > 0) {
       const owner = this.modifiedBy.get(key);
       if (owner !== undefined && owner !== core) {
@@ -273,11 +274,12 @@ export class MemorySystem {
     const pf = this.hw.prefetch;
     const linesPerPage = this.hw.pageBytes / this.hw.lineBytes;
     const page = Math.floor(line / linesPerPage);
-    const slot = page % STREAM_SLOTS;
+    // (no `%` on doubles: it is a slow library call in V8)
+    const slot = page - Math.floor(page / STREAM_SLOTS) * STREAM_SLOTS;
     const firstOfPage = page * linesPerPage;
     const lastOfPage = firstOfPage + linesPerPage - 1;
     if (pf.adjacentLine) {
-      const buddy = line % 2 === 0 ? line + 1 : line - 1;
+      const buddy = line - Math.floor(line / 2) * 2 === 0 ? line + 1 : line - 1;
       this.prefetchLine(c, buddy, space, mode);
     }
     if (pf.streamDegree > 0) {
