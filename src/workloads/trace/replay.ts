@@ -65,9 +65,13 @@
  * ## Memory
  *
  * The trace is streamed; the replayed calls are kept per thread in typed arrays (~30 bytes
- * a call), the first `maxCalls` of the trace (default 2 M). Calls beyond the cap are still
+ * a call), the first `maxCalls` of the trace (default 200 K, bounded by simulation time, not
+ * memory). Calls beyond the cap are still
  * counted per syscall (`SyscallCount.calls`), not replayed, and `truncated` says so.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { KERNEL, USER } from '../../hw/cache-array.js';
 import type { Core } from '../../hw/core.js';
 import { CycleStack } from '../../hw/cycle-stack.js';
@@ -93,7 +97,13 @@ export type { Mechanism };
 export const REFERENCE_INSTRUCTIONS_PER_CALL = 3368;
 /** Table 4: Apache's user IPC on the paper's Nehalem (0.48), rounded: the default rate. */
 export const DEFAULT_USER_IPC = 0.5;
-export const DEFAULT_MAX_CALLS = 2_000_000;
+/**
+ * Calls replayed by default. The hardware model simulates about 1 ms of host time per
+ * replayed call and mechanism (≈ 5,000 user and kernel instructions a call) on this
+ * project's machine, so 200 K calls take a few minutes per mechanism; memory is not the
+ * limit (~30 bytes a call).
+ */
+export const DEFAULT_MAX_CALLS = 200_000;
 export const DEFAULT_WAIT_THRESHOLD_US = BLOCKED_THRESHOLD_US;
 
 /** The traced program's user footprint: the Apache-like profile (see the module comment). */
@@ -309,6 +319,7 @@ export async function recordTrace(files: string | readonly string[], opts: Recor
           break;
         case 'exit':
         case 'kill': {
+          if (replayed < calls) break; // past the cap: not part of the replay
           const t = logOf.get(ev.tid);
           if (t !== undefined && ev.timeUs !== undefined) t.endUs = ev.timeUs;
           if (ev.timeUs !== undefined) endUs = Math.max(endUs, ev.timeUs);
@@ -703,4 +714,56 @@ function instrument(k: Kernel, rec: TraceRecording, costs: CallCost[], byTask: M
     };
   }
   rec.syscalls.forEach((s, i) => (costs[i]!.calls = s.replayed));
+}
+
+// ---------------------------------------------------------------------------- both mechanisms
+
+/** What a worker needs to run one mechanism's replay. */
+export interface ReplayJob {
+  recording: TraceRecording;
+  plan: PlanOptions;
+  config: RunConfig;
+  run: ReplayRunOptions;
+}
+
+const WORKER = new URL('./replay-worker.js', import.meta.url);
+
+function runInWorker(job: ReplayJob): { worker: Worker; result: Promise<ReplayResult> } {
+  const worker = new Worker(WORKER, { workerData: job });
+  const result = new Promise<ReplayResult>((resolve, reject) => {
+    let r: ReplayResult | undefined;
+    worker.once('message', (m: ReplayResult) => (r = m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (r !== undefined) resolve(r);
+      else reject(new Error(`trace replay worker (${job.run.mechanism}) exited with code ${code} and no result`));
+    });
+  });
+  // Keep a rejection from going unhandled while the other run goes on here.
+  result.catch(() => undefined);
+  return { worker, result };
+}
+
+/**
+ * Replays the recording under sync and then FlexSC (in that order in the result). With
+ * `jobs` ≥ 2 the FlexSC run goes to a worker thread while sync runs here; each run is a
+ * pure function of its inputs, so the results do not depend on `jobs`. Running from
+ * TypeScript sources (no compiled worker next to this module) both run here.
+ */
+export async function runBoth(rec: TraceRecording, planOptions: PlanOptions, config: RunConfig, run: Omit<ReplayRunOptions, 'mechanism'>, jobs = 1): Promise<[ReplayResult, ReplayResult]> {
+  const plan = planReplay(rec, config, planOptions);
+  const flexscJob: ReplayJob = { recording: rec, plan: planOptions, config, run: { ...run, mechanism: 'flexsc' } };
+  if (jobs >= 2 && existsSync(fileURLToPath(WORKER))) {
+    const flexsc = runInWorker(flexscJob);
+    let sync: ReplayResult;
+    try {
+      sync = runReplay(rec, plan, config, { ...run, mechanism: 'sync' });
+    } catch (err) {
+      await flexsc.worker.terminate();
+      throw err;
+    }
+    return [sync, await flexsc.result];
+  }
+  const sync = runReplay(rec, plan, config, { ...run, mechanism: 'sync' });
+  return [sync, runReplay(rec, plan, config, { ...run, mechanism: 'flexsc' })];
 }
