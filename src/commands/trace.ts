@@ -195,7 +195,7 @@ export function predictionRows(machine: string, results: readonly ReplayResult[]
 
 const COMPONENTS = [
   ['user', 'user'],
-  ['userPollution', 'user misses on kernel-evicted lines'],
+  ['userPollution', 'user: pollution misses'],
   ['kernel', 'kernel'],
   ['modeSwitch', 'mode switches'],
 ] as const;
@@ -229,10 +229,12 @@ export function summaryParagraph(rec: TraceRecording, plan: ReplayPlan, o: Trace
   const name = rec.files.length === 1 ? basename(rec.files[0]!) : `${rec.files.length} files (${basename(rec.files[0]!)}, …)`;
   const parts: string[] = [];
   const spanS = (rec.endUs - rec.startUs) / 1e6;
+  const plural = (n: number, one: string, many: string) => `${fmt(n)} ${n === 1 ? one : many}`;
   parts.push(
-    `${name}: ${fmt(rec.calls)} calls (${fmt(rec.pending)} pending at the end${rec.signals > 0 ? `, ${fmt(rec.signals)} signals` : ''}) by ${fmt(rec.threads.length)} threads in ${fmt(rec.processes)} process${rec.processes === 1 ? '' : 'es'}${rec.timed ? ` over ${fmt(spanS, 2)} s of trace` : ''}` +
-      (rec.truncated ? `; replayed the first ${fmt(rec.replayed)} (--max-calls ${o.maxCalls}; the counts cover all ${fmt(rec.calls)})` : '') +
-      (rec.stats.malformed > 0 ? `; skipped ${fmt(rec.stats.malformed)} malformed line${rec.stats.malformed === 1 ? '' : 's'} (--lenient)` : '') +
+    `${name}: ${fmt(rec.calls)} calls (${fmt(rec.pending)} pending at the end${rec.signals > 0 ? `, ${plural(rec.signals, 'signal', 'signals')}` : ''})` +
+      (rec.truncated ? `; replayed the first ${fmt(rec.replayed)} (--max-calls ${o.maxCalls}; the counts in syscalls.csv cover all), made` : ',') +
+      ` by ${plural(rec.threads.length, 'thread', 'threads')} in ${plural(rec.processes, 'process', 'processes')}${rec.timed ? ` over ${fmt(spanS, 2)} s of trace` : ''}` +
+      (rec.stats.malformed > 0 ? `; skipped ${plural(rec.stats.malformed, 'malformed line', 'malformed lines')} (--lenient)` : '') +
       '.',
   );
   const userWork =
