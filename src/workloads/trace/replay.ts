@@ -18,8 +18,8 @@
  * ## What is trusted (strace slows the traced program heavily)
  *
  * Each call stops the tracee twice for the tracer, so every gap and every duration of the
- * trace is inflated — on the recordings in `test/fixtures/strace/` the *smallest* gaps are
- * 16–56 µs, where native user code between two calls takes a few µs.
+ * trace is inflated — on the server recordings in `test/fixtures/strace/` 99 % of the gaps
+ * exceed 16–49 µs, where native user code between two calls takes a few µs.
  *
  * - `trust: 'mix'` (default): the syscall mix and each thread's order of calls are trusted;
  *   times only in proportion. strace is taken to stretch the program's time by a factor
