@@ -454,7 +454,7 @@ export function planReplay(rec: TraceRecording, config: RunConfig, opts: PlanOpt
   const typical = median !== undefined ? (median * perUs) / slowdown : REFERENCE_INSTRUCTIONS_PER_CALL;
   const instructions =
     fixed !== undefined
-      ? () => fixed
+      ? () => Math.round(fixed)
       : (gapUs: number) => Math.round(Number.isNaN(gapUs) ? typical : (gapUs * perUs) / slowdown);
   const start = rec.startUs;
   return {
@@ -566,6 +566,8 @@ export function runReplay(rec: TraceRecording, plan: ReplayPlan, config: RunConf
 
   function* program(run: ThreadRun): Generator<Action, void, undefined> {
     const t = run.log;
+    const childrenOf = new Map<number, number[]>();
+    for (const c of t.clones) childrenOf.set(c.call, [...(childrenOf.get(c.call) ?? []), c.child]);
     for (let i = 0; i < t.n; i++) {
       const instructions = plan.instructions(t.gapUs[i]!);
       if (instructions > 0) yield { kind: 'compute', instructions };
@@ -577,8 +579,8 @@ export function runReplay(rec: TraceRecording, plan: ReplayPlan, config: RunConf
         k.at(Math.max(k.now, at), () => k.post(ch));
         call.wait = ch;
       }
-      const children = t.clones.filter((c) => c.call === i);
-      if (children.length > 0) call.onDone = () => children.forEach((c) => release(c.child));
+      const children = childrenOf.get(i);
+      if (children !== undefined) call.onDone = () => children.forEach(release);
       run.current = t.name[i]!;
       yield { kind: 'syscall', call };
     }
