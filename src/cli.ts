@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experimentIds, experiments } from '../experiments/index.js';
 import { cacheCommand } from './commands/cache.js';
+import { registerTraceCommand } from './commands/trace.js';
 import { InputError } from './errors.js';
 import { loadPreset, presetNames } from './hw/machine-config.js';
 import { writeFileAtomic } from './report/files.js';
@@ -124,6 +125,9 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       const geom = (c: { sizeKiB: number; ways: number }) => `${c.sizeKiB * 1024},${c.ways},${hw.lineBytes}`;
       await cacheCommand(trace, { I1: o.I1, D1: o.D1, LL: o.LL, json: o.json }, { I1: geom(hw.l1i), D1: geom(hw.l1d), LL: geom(hw.l3) }, write);
     });
+
+  // `trace FILE...`: options and outputs in src/commands/trace.ts.
+  registerTraceCommand(program, write);
 
   return program;
 }
