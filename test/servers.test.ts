@@ -62,7 +62,7 @@ describe('server workloads', function () {
   });
 
   it('MySQL-like: Table 2 sets the syscalls per transaction; the concurrency-1 point is within 10 %', () => {
-    const r = runPoint(config, { workload: 'mysql', cores: 1, concurrency: 1, mechanism: 'sync' }, 3, true);
+    const r = runServer(config, serverWorkload('mysql'), { cores: 1, concurrency: 1, mechanism: 'sync', seed: 3, warmup: 3, measured: 16 });
     const statements = mysqlStatements();
     expect(statements).to.equal(20);
     // Page reads fill the recorded 60 network calls up to Table 2's rate (12,435 instructions per call).

@@ -41,9 +41,9 @@ export function runSize(p: ServerPoint, quick: boolean): { warmup: number; measu
   const c = p.concurrency;
   switch (p.workload) {
     case 'mysql':
-      return quick ? { warmup: Math.max(4, Math.ceil(c / 32)), measured: 8 } : { warmup: Math.max(10, Math.ceil(c / 4)), measured: 120 };
+      return quick ? { warmup: Math.max(2, Math.ceil(c / 64)), measured: 4 } : { warmup: Math.max(10, Math.ceil(c / 4)), measured: 120 };
     case 'apache':
-      return quick ? { warmup: Math.max(100, Math.ceil(c / 8)), measured: 200 } : { warmup: Math.max(400, c), measured: 2000 };
+      return quick ? { warmup: Math.max(50, Math.ceil(c / 16)), measured: 100 } : { warmup: Math.max(400, c), measured: 2000 };
     case 'bind':
       return quick ? { warmup: Math.max(200, Math.ceil(c / 2)), measured: 400 } : { warmup: Math.max(1000, 2 * c), measured: 5000 };
   }
