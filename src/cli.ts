@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The command line. Exit codes: 0 ok, 1 a run failed, 2 bad usage or input.
+ * The command line. Exit codes: 0 ok, 1 a run failed (or --max-seconds stopped it), 2 bad
+ * usage or input, 130/143 interrupted by SIGINT/SIGTERM (see src/runner/sweep.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
