@@ -1,19 +1,26 @@
 #!/usr/bin/env node
 /**
- * The command line. Exit codes: 0 ok, 1 a run failed, 2 bad usage or input.
+ * The command line. Exit codes: 0 ok, 1 a run failed (or --max-seconds stopped it), 2 bad
+ * usage or input, 130/143 interrupted by SIGINT/SIGTERM (see src/runner/sweep.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { experimentIds, experiments } from '../experiments/index.js';
 import { cacheCommand } from './commands/cache.js';
+import { mergeCommand } from './commands/merge.js';
 import { registerTraceCommand } from './commands/trace.js';
 import { InputError } from './errors.js';
 import { loadPreset, presetNames } from './hw/machine-config.js';
 import { writeFileAtomic } from './report/files.js';
 import { buildRunConfig } from './run-config.js';
-import { runExperiment, summaryMarkdown, type ExperimentResult, type RunOptions } from './run-experiment.js';
+import { summaryMarkdown } from './run-experiment.js';
+import { PointError } from './runner/point.js';
+import { Progress } from './runner/progress.js';
+import { parseShard, type ShardSpec } from './runner/shard.js';
+import { RunStopped, runSweep, type SweepOptions } from './runner/sweep.js';
 import { toolVersion } from './version.js';
 
 function parseSeed(value: string): number {
@@ -21,6 +28,26 @@ function parseSeed(value: string): number {
     throw new InvalidArgumentError(`expected an integer from 0 to ${0xffffffff}`);
   }
   return Number(value);
+}
+
+function parseJobs(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1 (points computed at once)');
+  return Number(value);
+}
+
+function parseShardOption(value: string): ShardSpec {
+  try {
+    return parseShard(value);
+  } catch (err) {
+    // parseShard's message starts with "--shard 'x': "; commander names the option itself.
+    throw new InvalidArgumentError((err as Error).message.replace(/^--shard '[^']*': /, ''));
+  }
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0');
+  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -33,6 +60,10 @@ interface CommonOptions {
   machine: string;
   set: string[];
   quick: boolean;
+  jobs: number;
+  shard?: ShardSpec;
+  resume: boolean;
+  maxSeconds?: number;
 }
 
 function withCommonOptions(cmd: Command): Command {
@@ -41,20 +72,33 @@ function withCommonOptions(cmd: Command): Command {
     .addOption(new Option('--seed <n>', 'random seed (each point derives its own from it)').default(1).argParser(parseSeed))
     .option('--machine <name>', 'machine preset (see `flexsc-sim machines`)', 'nehalem-2010')
     .option('--set <path=value>', 'override a configuration leaf, e.g. hw.l1d.sizeKiB=64 (repeatable)', collect, [])
-    .option('--quick', 'reduced grids and shorter runs (smoke tests, CI)', false);
+    .option('--quick', 'reduced grids and shorter runs (smoke tests, CI)', false)
+    .addOption(
+      new Option('--jobs <n>', 'parameter points computed at once, in worker threads (1: in this process)')
+        .default(availableParallelism(), 'the number of CPUs')
+        .argParser(parseJobs),
+    )
+    .addOption(new Option('--shard <i/n>', 'run only the i-th of n slices of the points and write shard files (join them with `flexsc-sim merge`)').argParser(parseShardOption))
+    .option('--resume', 'continue an interrupted run: reuse the points it finished (kept in OUT/.partial)', false)
+    .addOption(new Option('--max-seconds <s>', 'stop the run (exit 1) if it takes longer than this').argParser(parseSeconds));
 }
 
-function runOptions(o: CommonOptions): RunOptions {
+function sweepOptions(command: 'run' | 'reproduce', o: CommonOptions, write: (s: string) => void): SweepOptions {
   // Validate machine and overrides before any work starts.
   buildRunConfig(o.machine, o.set);
-  return { out: o.out, seed: o.seed, machine: o.machine, overrides: o.set, quick: o.quick };
-}
-
-function progress(id: string): RunOptions['onPoint'] {
-  if (!process.stderr.isTTY) return undefined;
-  return (done, total) => {
-    process.stderr.write(`\r${id}: ${done}/${total} points`);
-    if (done === total) process.stderr.write('\n');
+  return {
+    command,
+    out: o.out,
+    seed: o.seed,
+    machine: o.machine,
+    overrides: o.set,
+    quick: o.quick,
+    jobs: o.jobs,
+    shard: o.shard,
+    resume: o.resume,
+    maxSeconds: o.maxSeconds,
+    handleSignals: true,
+    progress: new Progress(process.stderr, write, process.stdout.isTTY === true),
   };
 }
 
@@ -92,24 +136,31 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     async (id: string, o: CommonOptions) => {
       const exp = experiments.find((e) => e.id === id);
       if (!exp) throw new InputError(`unknown experiment '${id}': expected one of ${experimentIds().join(', ')}`);
-      const opts = runOptions(o);
-      await runExperiment(exp, { ...opts, onPoint: progress(id) });
-      write(`${id}: wrote ${join(opts.out, id)}.{csv,meta.json,vl.json,svg,png}\n`);
+      await runSweep([exp], sweepOptions('run', o, write));
     },
   );
 
   withCommonOptions(program.command('reproduce').description("run every experiment and write summary.md (the paper's figures)")).action(
     async (o: CommonOptions) => {
-      const opts = runOptions(o);
-      const results: ExperimentResult[] = [];
-      for (const exp of experiments) {
-        results.push(await runExperiment(exp, { ...opts, onPoint: progress(exp.id) }));
-        write(`${exp.id}: done\n`);
+      const opts = sweepOptions('reproduce', o, write);
+      const { results } = await runSweep(experiments, opts);
+      if (opts.shard) {
+        write(`shard ${opts.shard.index}/${opts.shard.count} done; join the shards with \`flexsc-sim merge DIR... --out DIR\`\n`);
+        return;
       }
       writeFileAtomic(join(opts.out, 'summary.md'), summaryMarkdown(results, opts));
       write(`wrote ${join(opts.out, 'summary.md')}\n`);
     },
   );
+
+  program
+    .command('merge')
+    .description('join the shard files of `run --shard` / `reproduce --shard` into the normal outputs')
+    .argument('<dir...>', 'directories holding ID.shard-i-of-n.json files (or the files themselves)')
+    .option('--out <dir>', 'output directory', 'results')
+    .action(async (dirs: string[], o: { out: string }) => {
+      await mergeCommand(dirs, o.out, experiments, write);
+    });
 
   program
     .command('cache')
@@ -132,6 +183,13 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
   return program;
 }
 
+/** The command line to continue a stopped run: the same arguments plus --resume. */
+function resumeCommand(argv: readonly string[]): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
+  return ['flexsc-sim', ...args.map(quote)].join(' ');
+}
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -146,6 +204,17 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof InputError) {
       process.stderr.write(`flexsc-sim: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof RunStopped) {
+      process.stderr.write(`flexsc-sim: ${err.message}\n`);
+      if (err.resumable) process.stderr.write(`to continue where it stopped, run:\n  ${resumeCommand(argv)}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof PointError) {
+      // The message names the experiment and point; the stack of what the experiment threw helps fix it.
+      const cause = err.cause instanceof Error && err.cause.stack ? `\n${err.cause.stack}` : '';
+      process.stderr.write(`flexsc-sim: run failed: ${err.message}${cause}\n`);
+      return 1;
     }
     process.stderr.write(`flexsc-sim: run failed: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
@@ -168,7 +237,16 @@ if (invokedDirectly()) {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
+  let settled = false;
+  // A run whose work vanished (a promise never settled) must not exit 0 as if it had succeeded.
+  process.on('beforeExit', () => {
+    if (!settled) {
+      process.stderr.write('flexsc-sim: internal error: the run ended before finishing its work\n');
+      process.exit(1);
+    }
+  });
   main(process.argv.slice(2)).then((code) => {
+    settled = true;
     process.exitCode = code;
   });
 }

@@ -1,20 +1,26 @@
 /**
- * Runs experiments and writes the shared output contract (DESIGN.md §8): for experiment
- * ID, `ID.csv` (rows in grid order, fixed precision), `ID.meta.json` (tool version,
- * experiment, machine, overrides, seed, grid, effective config), and the chart as
- * `ID.vl.json`, `ID.svg`, `ID.png`. All points run before anything is written, and every
- * file is written atomically, so a failed run leaves no partial `ID.csv`.
+ * The shared output contract of an experiment (DESIGN.md §8): for experiment ID,
+ * `ID.csv` (rows in grid order, fixed precision), `ID.meta.json` (tool version,
+ * experiment, machine, overrides, seed, grid, effective config, and the evidence points
+ * recorded), and the chart as `ID.vl.json`, `ID.svg`, `ID.png`. Every file is written
+ * atomically, and only once all of an experiment's points are done, so a failed or
+ * interrupted run leaves no partial `ID.csv`.
+ *
+ * Where the points run (this thread, worker threads, shards on other machines) is the
+ * runner's business (`src/runner/`); whatever it was, the rows arrive here in grid order,
+ * so the files are byte-identical.
  */
 import { join } from 'node:path';
 import type { Experiment, Point } from './experiment.js';
-import { InputError } from './errors.js';
 import { toCsv, type Row } from './report/csv.js';
 import { writeFileAtomic } from './report/files.js';
 import { writeChart } from './report/plot.js';
 import { buildRunConfig, type RunConfig } from './run-config.js';
+import { checkPointRows, computePoint, pointFailure, type PointOutput } from './runner/point.js';
 import { pointSeed } from './seed.js';
 import { toolVersion } from './version.js';
 
+/** What identifies a run to the user: the options shared by `run` and `reproduce`. */
 export interface RunOptions {
   out: string;
   seed: number;
@@ -36,34 +42,22 @@ export interface ExperimentResult {
   csv: string;
 }
 
-/** Runs every point of an experiment in grid order and returns its rows (writes nothing). */
-export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>): ExperimentResult {
-  const config = buildRunConfig(opts.machine, opts.overrides);
-  const grid = exp.grid(opts.quick);
+/** Puts the outputs of every point of an experiment (indexed by grid position) together. */
+export function assembleResult(exp: Experiment, config: RunConfig, grid: readonly Point[], outputs: readonly PointOutput[]): ExperimentResult {
   const rows: Row[] = [];
   const details: PointDetails[] = [];
-  grid.forEach((point: Point, i: number) => {
-    let pointRows: Row[];
-    const recorded: Record<string, unknown> = {};
-    const record = (name: string, value: unknown) => {
-      recorded[name] = value;
-    };
-    try {
-      pointRows = exp.run(point, { config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick, record });
-    } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new Error(`${exp.id}: point ${JSON.stringify(point)} failed: ${(err as Error).message}`, { cause: err });
-    }
-    rows.push(...pointRows);
-    if (Object.keys(recorded).length > 0) details.push({ point, ...recorded });
-    opts.onPoint?.(i + 1, grid.length);
+  grid.forEach((point, i) => {
+    const out = outputs[i];
+    if (out === undefined) throw new Error(`${exp.id}: point ${i} has no result`);
+    rows.push(...out.rows);
+    if (out.details && Object.keys(out.details).length > 0) details.push({ point, ...out.details });
   });
   return { experiment: exp, rows, config, details, csv: toCsv(exp.columns, rows, exp.precision) };
 }
 
-export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<ExperimentResult> {
-  const result = computeExperiment(exp, opts);
-  const meta = {
+/** The content of ID.meta.json. */
+export function experimentMeta(exp: Experiment, opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick'>, result: ExperimentResult): Record<string, unknown> {
+  return {
     tool: 'flexsc-sim',
     version: toolVersion,
     experiment: exp.id,
@@ -79,14 +73,46 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
     ...(exp.meta ? { notes: exp.meta({ config: result.config }) } : {}),
     ...(result.details.length > 0 ? { details: result.details } : {}),
   };
+}
+
+/** Writes ID.csv, ID.meta.json and the chart files, each atomically. */
+export async function writeExperimentOutputs(exp: Experiment, opts: Omit<RunOptions, 'onPoint'>, result: ExperimentResult): Promise<void> {
+  const meta = experimentMeta(exp, opts, result);
   writeFileAtomic(join(opts.out, `${exp.id}.csv`), result.csv);
   writeFileAtomic(join(opts.out, `${exp.id}.meta.json`), JSON.stringify(meta, null, 2) + '\n');
   await writeChart(opts.out, exp.id, exp.plot(result.rows, { config: result.config, machine: opts.machine }));
+}
+
+/**
+ * Runs every point of an experiment in this thread, in grid order, and returns its rows
+ * (writes nothing). The command line uses the runner (`src/runner/sweep.ts`) instead.
+ */
+export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>): ExperimentResult {
+  const config = buildRunConfig(opts.machine, opts.overrides);
+  const grid = exp.grid(opts.quick);
+  const outputs = grid.map((point: Point, index: number) => {
+    let out: PointOutput;
+    try {
+      out = computePoint(exp, { experiment: exp.id, index, point, config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick });
+    } catch (err) {
+      throw pointFailure(exp.id, index, point, err);
+    }
+    checkPointRows(exp, index, point, out.rows);
+    opts.onPoint?.(index + 1, grid.length);
+    return out;
+  });
+  return assembleResult(exp, config, grid, outputs);
+}
+
+/** Computes an experiment in this thread and writes its outputs. */
+export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<ExperimentResult> {
+  const result = computeExperiment(exp, opts);
+  await writeExperimentOutputs(exp, opts, result);
   return result;
 }
 
 /** Markdown summary of a set of results: per experiment, what it reproduces and how it compares. */
-export function summaryMarkdown(results: readonly ExperimentResult[], opts: RunOptions): string {
+export function summaryMarkdown(results: readonly ExperimentResult[], opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick'>): string {
   const lines = [
     '# flexsc-sim: reproduction summary',
     '',
