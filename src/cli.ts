@@ -17,6 +17,7 @@ import { loadPreset, presetNames } from './hw/machine-config.js';
 import { writeFileAtomic } from './report/files.js';
 import { buildRunConfig } from './run-config.js';
 import { summaryMarkdown } from './run-experiment.js';
+import { checkUserExperiment, isExperimentFile, loadUserExperiment } from './user-experiment.js';
 import { PointError } from './runner/point.js';
 import { Progress } from './runner/progress.js';
 import { parseShard, type ShardSpec } from './runner/shard.js';
@@ -132,13 +133,16 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
       }
     });
 
-  withCommonOptions(program.command('run').argument('<id>', 'experiment id (see `flexsc-sim list`)').description('run one experiment')).action(
-    async (id: string, o: CommonOptions) => {
-      const exp = experiments.find((e) => e.id === id);
-      if (!exp) throw new InputError(`unknown experiment '${id}': expected one of ${experimentIds().join(', ')}`);
-      await runSweep([exp], sweepOptions('run', o, write));
-    },
-  );
+  withCommonOptions(
+    program.command('run').argument('<id>', 'experiment id (see `flexsc-sim list`), or a user experiment file (FILE.json)').description('run one experiment'),
+  ).action(async (id: string, o: CommonOptions) => {
+    const file = isExperimentFile(id);
+    const exp = file ? loadUserExperiment(id) : experiments.find((e) => e.id === id);
+    if (!exp) throw new InputError(`unknown experiment '${id}': expected one of ${experimentIds().join(', ')}, or a user experiment file ending in .json`);
+    const opts = sweepOptions('run', o, write);
+    if (file) checkUserExperiment(exp, buildRunConfig(o.machine, o.set));
+    await runSweep([exp], opts);
+  });
 
   withCommonOptions(program.command('reproduce').description("run every experiment and write summary.md (the paper's figures)")).action(
     async (o: CommonOptions) => {

@@ -26,6 +26,8 @@ export interface PointContext {
 
 export interface Experiment {
   id: string;
+  /** The JSON file a user experiment was read from (absent for built-in experiments). */
+  source?: string;
   title: string;
   /** The paper figure/table/section it reproduces, or what it extends. */
   reproduces: string;

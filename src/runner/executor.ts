@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
 import { projectRoot } from '../paths.js';
+import { loadUserExperiment } from '../user-experiment.js';
 import { computePoint, type PointOutput, type PointTask } from './point.js';
 import type { WorkerReply, WorkerRequest } from './point-worker.js';
 
@@ -48,7 +49,7 @@ export class InProcessExecutor implements PointExecutor {
   async run(task: PointTask): Promise<PointOutput> {
     await yieldToEventLoop();
     if (this.closed) throw new ExecutorClosed('closed');
-    const exp = this.lookup(task.experiment);
+    const exp = task.source !== undefined ? loadUserExperiment(task.source) : this.lookup(task.experiment);
     return this.whileComputing(() => computePoint(exp, task));
   }
 

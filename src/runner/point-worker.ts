@@ -10,6 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { experiments } from '../../experiments/index.js';
 import { InputError } from '../errors.js';
+import { loadUserExperiment } from '../user-experiment.js';
 import { computePoint, type PointOutput, type PointTask } from './point.js';
 
 export interface WorkerRequest {
@@ -30,7 +31,7 @@ if (port) {
   port.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
     try {
-      const exp = experiments.find((e) => e.id === req.task.experiment);
+      const exp = req.task.source !== undefined ? loadUserExperiment(req.task.source) : experiments.find((e) => e.id === req.task.experiment);
       if (!exp) throw new InputError(`unknown experiment '${req.task.experiment}'`);
       reply = { id: req.id, ok: true, output: computePoint(exp, req.task) };
     } catch (err) {

@@ -15,6 +15,8 @@ import type { RunConfig } from '../run-config.js';
 /** What a worker (or the main thread) is asked to run. */
 export interface PointTask {
   experiment: string;
+  /** A user experiment's file (workers load it from there; absent for built-in ones). */
+  source?: string;
   /** The point's index in the experiment's grid. */
   index: number;
   point: Point;

@@ -199,7 +199,15 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
         const { plan, index } = tasks[next++];
         const point = plan.identity.grid[index];
         const id = plan.exp.id;
-        const task: PointTask = { experiment: id, index, point, config, seed: pointSeed(id, point, opts.seed), quick: opts.quick };
+        const task: PointTask = {
+          experiment: id,
+          ...(plan.exp.source !== undefined ? { source: plan.exp.source } : {}),
+          index,
+          point,
+          config,
+          seed: pointSeed(id, point, opts.seed),
+          quick: opts.quick,
+        };
         running.set(id, (running.get(id) ?? 0) + 1);
         let out: PointOutput;
         try {
