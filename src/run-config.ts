@@ -9,7 +9,15 @@ import { InputError } from './errors.js';
 import { HwSchema, formatIssues, loadPreset, type HwConfig } from './hw/machine-config.js';
 import { OsSchema, defaultOsConfig, type OsConfig } from './model/os-config.js';
 
-export const RunConfigSchema = z.strictObject({ hw: HwSchema, os: OsSchema });
+export const RunConfigSchema = z.strictObject({ hw: HwSchema, os: OsSchema }).superRefine((c, ctx) => {
+  if (c.os.flexsc.syscallCores !== 'all') {
+    for (const core of c.os.flexsc.syscallCores.split(',').map(Number)) {
+      if (core >= c.hw.cores) {
+        ctx.addIssue({ code: 'custom', path: ['os', 'flexsc', 'syscallCores'], message: `core ${core} does not exist on a ${c.hw.cores}-core machine (hw.cores)` });
+      }
+    }
+  }
+});
 export interface RunConfig {
   hw: HwConfig;
   os: OsConfig;

@@ -14,10 +14,22 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from './files.js';
+
+/**
+ * vega, vega-lite and resvg are loaded on first render, not at start-up: most commands
+ * (and every worker that only computes points) never draw a chart, and loading them costs
+ * about a second.
+ */
+type Vega = typeof import('vega');
+let vegaModule: Vega | undefined;
+let compileModule: typeof import('vega-lite').compile | undefined;
+async function loadVega(): Promise<{ vega: Vega; compile: typeof import('vega-lite').compile }> {
+  vegaModule ??= await import('vega');
+  compileModule ??= (await import('vega-lite')).compile;
+  return { vega: vegaModule, compile: compileModule };
+}
 
 export type { TopLevelSpec };
 
@@ -178,7 +190,7 @@ let metricsInstalled = false;
  * truncate itself; as with vega's estimator, bounds of text longer than its `limit` are
  * therefore overestimated.
  */
-function installTextMetrics(): void {
+function installTextMetrics(vega: Vega): void {
   if (metricsInstalled) return;
   const tm = (vega as unknown as { textMetrics?: VegaTextMetrics }).textMetrics;
   if (tm === undefined || typeof tm.width !== 'function') {
@@ -203,7 +215,8 @@ function withChartFont(spec: TopLevelSpec): TopLevelSpec {
 
 /** Renders a Vega-Lite spec to an SVG string (deterministic for a given spec). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  installTextMetrics();
+  const { vega, compile } = await loadVega();
+  installTextMetrics(vega);
   const vgSpec = compile(withChartFont(spec)).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
@@ -217,7 +230,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Rasterizes an SVG produced by `renderSvg` to PNG at `PNG_SCALE`×, with the bundled font. */
-export function svgToPng(svg: string): Uint8Array {
+export async function svgToPng(svg: string): Promise<Uint8Array> {
+  const { Resvg } = await import('@resvg/resvg-js');
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: PNG_SCALE },
     font: { fontFiles: fontFiles(), loadSystemFonts: false, defaultFontFamily: CHART_FONT },
@@ -229,7 +243,7 @@ export function svgToPng(svg: string): Uint8Array {
 /** Compiles and renders a Vega-Lite spec headlessly to SVG and PNG. */
 export async function renderChart(spec: TopLevelSpec): Promise<{ svg: string; png: Uint8Array }> {
   const svg = await renderSvg(spec);
-  return { svg, png: svgToPng(svg) };
+  return { svg, png: await svgToPng(svg) };
 }
 
 /** Writes `ID.vl.json` (the spec as given), `ID.svg` and `ID.png` into `outDir`. */

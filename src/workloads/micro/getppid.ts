@@ -11,6 +11,7 @@ import type { FootprintSpec } from '../../model/footprint.js';
 import { Kernel } from '../../model/kernel.js';
 import type { Action, Program } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
+import { InputError } from '../../errors.js';
 import type { RunConfig } from '../../run-config.js';
 
 /** The benchmark's loop: a couple of hot code lines (its user work between batches is negligible). */
@@ -40,7 +41,9 @@ export interface GetppidResult {
 
 export function runGetppid(config: RunConfig, opts: GetppidOptions): GetppidResult {
   const cfg = structuredClone(config);
-  if (opts.placement === 'remote-core' && cfg.hw.cores < 2) throw new RangeError('the remote-core benchmark needs at least 2 cores');
+  if (opts.placement === 'remote-core' && cfg.hw.cores < 2) {
+    throw new InputError(`hw.cores: the remote-core benchmark (fig10) needs at least 2 cores, the configuration has ${cfg.hw.cores}`);
+  }
   cfg.os.flexsc.syscallCores = opts.placement === 'same-core' ? '0' : '1';
   const k = new Kernel({ config: cfg, seed: opts.seed });
   const proc = k.createProcess('getppid-bench', LOOP);
