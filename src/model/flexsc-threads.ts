@@ -12,10 +12,11 @@
  *   real synchronous syscall that sleeps until the core's pages have a done entry (the
  *   waker's policy and the syscall-thread activation are in `flexsc.ts`);
  * - a thread that finds every entry of its core busy parks at user level until one frees;
- * - application locks and semaphores block at user level: no futex syscalls. A thread
- *   handed a lock goes back to the ready queue of its own carrier; if that carrier sleeps
- *   (in flexsc_wait, or with nothing to run), the releasing carrier wakes it with an
- *   exception-less `futex` wake posted to its own core's pages, which a syscall thread runs;
+ * - application locks and semaphores block at user level: no futex waits. A thread handed
+ *   a lock goes back to the ready queue of its own carrier; if that carrier sleeps (in
+ *   flexsc_wait, or with nothing to run), the releasing carrier wakes it with a synchronous
+ *   `futex` wake (an exception-less one would wait for a syscall thread to run, and none
+ *   may run while every carrier is busy);
  * - page faults stay synchronous: they trap on the carrier, and a fault that sleeps (on
  *   `mmap_sem`) blocks the carrier and with it every user thread of the core.
  *
@@ -66,13 +67,10 @@ export class UserThread implements EntryOwner {
   }
 }
 
-/** Owner of the library's own entries (the wake-ups of other carriers). */
-const LIBRARY: EntryOwner = { name: 'flexsc-threads' };
-
 /** The kernel-visible thread of one core. */
 export class Carrier extends Task {
   readonly ready: UserThread[] = [];
-  /** Sleeping carriers this one must wake (each with an exception-less futex wake). */
+  /** Sleeping carriers this one must wake (each with a futex wake call). */
   private readonly kicks: Carrier[] = [];
   private readonly parked: UserThread[] = [];
   private current: UserThread | null = null;
@@ -82,6 +80,7 @@ export class Carrier extends Task {
   /** Sleeping with nothing to run (woken by a spawn or another carrier's wake), not in the kernel. */
   private idleSleep = false;
   private job: KernelJob | null = null;
+  private jobKind: 'syscall' | 'exception' = 'exception';
   alive = 0;
   waits = 0;
   sleeps = 0;
@@ -89,7 +88,7 @@ export class Carrier extends Task {
   faults = 0;
   /** Times a thread found every entry of the core in use and parked. */
   parks = 0;
-  /** Exception-less futex wakes sent to other carriers that slept. */
+  /** Futex wake calls made to wake other carriers that slept. */
   kicksSent = 0;
 
   constructor(
@@ -119,7 +118,7 @@ export class Carrier extends Task {
       const r = this.job.advance(k, cpu, this);
       if (r !== JOB_DONE) return r;
       this.job = null;
-      return k.returnToUser(cpu, 'exception');
+      return k.returnToUser(cpu, this.jobKind);
     }
     const rt = this.runtime;
     const fx = rt.fx;
@@ -146,14 +145,14 @@ export class Carrier extends Task {
 
     for (;;) {
       if (this.kicks.length > 0) {
-        const target = this.kicks[0];
-        const e = fx.post(cpu.id, { name: 'futex', onDone: () => target.kick(k) }, LIBRARY, this.placement);
-        if (e !== null) {
-          this.kicks.shift();
-          this.kicksSent++;
-          rt.postPath.run(cpu.core, os.postInstructions, this.placement, k.rng, undefined, (core) => fx.touchEntry(core, e, true));
-          return TIMED;
-        }
+        // A synchronous futex wake: an exception-less one would wait for some syscall
+        // thread to run, and none may be running while every carrier has work.
+        const target = this.kicks.shift()!;
+        this.kicksSent++;
+        this.job = new KernelJob(k.syscallSpec('futex'), { name: 'futex', onDone: () => target.kick(k) }, this.placement);
+        this.jobKind = 'syscall';
+        k.countCall('futex');
+        return k.enterKernel(cpu, 'syscall');
       }
       const u = this.current;
       if (u === null) {
@@ -253,6 +252,7 @@ export class Carrier extends Task {
           return TIMED;
         case 'fault':
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, u.placement);
+          this.jobKind = 'exception';
           k.countCall('page-fault');
           this.faults++;
           return k.enterKernel(cpu, 'exception');
@@ -309,10 +309,8 @@ export class Carrier extends Task {
       for (const e of batch) fx.touchEntry(core, e, false);
     });
     for (const e of batch) {
-      const owner = e.owner;
+      const u = e.owner as UserThread;
       fx.harvest(e);
-      if (owner === LIBRARY) continue;
-      const u = owner as UserThread;
       u.outstanding--;
       if (u.outstanding === 0) this.ready.push(u);
     }
