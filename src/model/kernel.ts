@@ -13,11 +13,16 @@
  * A CPU with nothing to run stops stepping (idle); a wake-up schedules its next step.
  *
  * ## Rules, stated
- * - **Scheduler**: per-CPU FIFO run queues with a fixed time slice (`os.scheduler`); a
- *   task in user mode past its slice is preempted by the timer interrupt when another task
- *   waits; kernel code is not preempted (Linux 2.6.33 server kernels: no CONFIG_PREEMPT)
- *   except kernel threads, which yield between units of work. A CPU that runs out of work
- *   pulls the oldest ready, unpinned task from the longest other run queue (idle balance).
+ * - **Scheduler**: CFS, simplified. Each task accrues virtual runtime (the cycles it has
+ *   run); a CPU runs the queued task with the least (ties: first queued). A task waking
+ *   from sleep gets at least the CPU's minimum virtual runtime less half the scheduling
+ *   latency (CFS's sleeper credit), and preempts the running task if it is behind it by
+ *   more than the wake-up granularity (`os.scheduler`; Linux 2.6.33 scales both with
+ *   1 + log2 of the number of CPUs). A task in user mode past its time slice is preempted
+ *   by the timer interrupt when another task waits. Kernel code is not preempted (Linux
+ *   2.6.33 server kernels: no CONFIG_PREEMPT): a preemption waits for the return to user
+ *   mode, except for kernel threads, which yield between units of work. A CPU that runs
+ *   out of work pulls a ready, unpinned task from the longest other run queue (idle balance).
  * - **Wake-up placement**: a task wakes on its previous CPU if that is idle, else on the
  *   first idle CPU after it, else on its previous CPU (Linux's wake-affine idle-sibling
  *   search, simplified). Pinned tasks wake where they are pinned.
@@ -73,8 +78,10 @@ export abstract class Task {
   /** Wants to preempt the CPU it is woken on (by IPI). */
   preemptOnWake = false;
   readonly placement: Placement;
-  /** Cycles this task has waited on the run queue, and when it was last queued. */
+  /** When it was last queued. */
   readySince = 0;
+  /** CFS virtual runtime: cycles it has run, adjusted at wake-up and migration. */
+  vruntime = 0;
   runs = 0;
 
   constructor(
@@ -106,6 +113,8 @@ export interface Interrupt {
 export class Cpu {
   current: Task | null = null;
   readonly runqueue: Task[] = [];
+  /** CFS: never decreases; the virtual time of the least-run task this CPU has seen. */
+  minVruntime = 0;
   stepPending = false;
   /** Stopped: nothing to run, no step scheduled. */
   idle = true;
@@ -199,6 +208,9 @@ export class Kernel {
   private readonly ipiHandler: FootprintRunner;
   readonly shootdownHandler: FootprintRunner;
   private readonly timeslice: number;
+  /** CFS: half the scheduling latency, and the wake-up granularity, in cycles. */
+  private readonly sleeperCredit: number;
+  private readonly wakeupGranularity: number;
   private nextTaskId = 1;
   private nextRequestId = 1;
   /** Set to stop the run at the next event. */
@@ -222,6 +234,9 @@ export class Kernel {
     this.ipiHandler = this.runner(smallKernelPath('kernel/ipi', os.scheduler.contextSwitch.baseCpi, 3, 2));
     this.shootdownHandler = this.runner(smallKernelPath('kernel/tlb-shootdown', os.scheduler.contextSwitch.baseCpi, 3, 2));
     this.timeslice = os.scheduler.timesliceUs * 1000 * opts.config.hw.ghz;
+    const scale = 1 + Math.log2(opts.config.hw.cores);
+    this.sleeperCredit = (os.scheduler.latencyUs * scale * 1000 * opts.config.hw.ghz) / 2;
+    this.wakeupGranularity = os.scheduler.wakeupGranularityUs * scale * 1000 * opts.config.hw.ghz;
   }
 
   get now(): number {
@@ -312,15 +327,25 @@ export class Kernel {
     if (task.state !== 'blocked') return;
     task.state = 'ready';
     const cpu = this.cpus[this.placeWakeup(task)];
+    const prevCpu = this.cpus[task.lastCpu];
+    if (prevCpu !== cpu) task.vruntime += cpu.minVruntime - prevCpu.minVruntime;
+    task.vruntime = Math.max(task.vruntime, cpu.minVruntime - this.sleeperCredit);
     this.enqueue(cpu, task);
     if (cpu.idle) {
       this.kick(cpu, this.config.os.idle.exitCycles);
-    } else if (task.preemptOnWake && cpu !== from && cpu.current !== null && cpu.current !== task && !cpu.current.preemptOnWake) {
-      // An IPI makes the CPU reschedule at its next return to user mode.
-      cpu.needResched = true;
-      this.sendIpi(cpu);
+      return;
     }
+    const cur = cpu.current;
+    if (cur === null || cur === task || cur.preemptOnWake) return;
+    const preempt = task.preemptOnWake || task.vruntime + this.wakeupGranularity < cur.vruntime;
+    if (!preempt || cpu.needResched) return;
+    // Reschedule at the CPU's next return to user mode; another CPU hears of it by IPI.
+    cpu.needResched = true;
+    if (cpu !== from && cpu !== this.running) this.sendIpi(cpu);
   }
+
+  /** The CPU whose step is executing (a wake from it needs no IPI to reach itself). */
+  private running: Cpu | null = null;
 
   private placeWakeup(task: Task): number {
     if (task.pinned >= 0) return task.pinned;
@@ -457,7 +482,11 @@ export class Kernel {
       return;
     }
 
+    const before = core.now;
+    this.running = cpu;
     const r = task.advance(this, cpu);
+    this.running = null;
+    task.vruntime += core.now - before;
     switch (r) {
       case TIMED:
         break;
@@ -487,8 +516,14 @@ export class Kernel {
 
   /** Next task for `cpu`: its own run queue, else one pulled from the longest other queue. */
   private pickNext(cpu: Cpu): Task | null {
-    const own = cpu.runqueue.shift();
-    if (own !== undefined) return own;
+    const q = cpu.runqueue;
+    if (q.length > 0) {
+      let best = 0;
+      for (let i = 1; i < q.length; i++) if (q[i].vruntime < q[best].vruntime) best = i;
+      const [task] = q.splice(best, 1);
+      cpu.minVruntime = Math.max(cpu.minVruntime, task.vruntime);
+      return task;
+    }
     let victim: Cpu | null = null;
     for (const other of this.cpus) {
       if (other === cpu) continue;
@@ -497,6 +532,8 @@ export class Kernel {
     if (victim === null) return null;
     const i = victim.runqueue.findIndex((t) => t.pinned < 0);
     const [task] = victim.runqueue.splice(i, 1);
+    // Migrated: its virtual runtime is kept relative to the queues' minimums.
+    task.vruntime += cpu.minVruntime - victim.minVruntime;
     return task;
   }
 

@@ -18,6 +18,8 @@ const CoreList = z.string().regex(/^(all|\d+(,\d+)*)$/, 'expected "all" or core 
 export const OsSchema = z.strictObject({
   scheduler: z.strictObject({
     timesliceUs: z.number().positive().max(1e6),
+    latencyUs: z.number().min(0).max(1e7),
+    wakeupGranularityUs: z.number().min(0).max(1e7),
     tickInstructions: count(1e6),
     contextSwitch: z.strictObject({
       instructions: count(1e6),

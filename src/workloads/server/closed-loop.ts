@@ -207,6 +207,7 @@ export class ClosedLoop {
       batches.push(size / (to - from));
       from = to;
     }
+    if (process.env.FLEXSC_DEBUG) process.stderr.write(`batches (per Mcycle): ${batches.map((b) => (b * 1e6).toFixed(2)).join(' ')}\n`);
     return { perCycle, ci95Pct: ci95Pct(batches) };
   }
 
