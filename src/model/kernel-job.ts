@@ -53,7 +53,10 @@ export class KernelJob {
           const done = total - this.left;
           const span = op.to - op.from;
           const slice = { from: op.from + (span * done) / total, to: op.from + (span * Math.min(total, done + n)) / total };
-          k.runner(this.spec.footprint).run(cpu.core, n, this.placement, k.rng, slice);
+          const observer = k.pathObserver;
+          observer?.before(cpu, task, this.spec.name);
+          const cycles = k.runner(this.spec.footprint).run(cpu.core, n, this.placement, k.rng, slice);
+          observer?.after(cpu, task, this.spec.name, cycles, n);
           this.left -= n;
           if (this.left <= 0) {
             this.pc++;

@@ -159,6 +159,14 @@ export class Process {
   }
 }
 
+/** See `Kernel.pathObserver`. */
+export interface KernelPathObserver {
+  /** Before a segment of `path` runs on `cpu` for `task`. */
+  before(cpu: Cpu, task: Task, path: string): void;
+  /** After it ran: its cycles and instructions. */
+  after(cpu: Cpu, task: Task, path: string, cycles: number, instructions: number): void;
+}
+
 /** Engine driver: one entity through which the kernel schedules its callbacks. */
 class Driver extends Entity {
   start(): void {}
@@ -216,6 +224,11 @@ export class Kernel {
   /** Set to stop the run at the next event. */
   private stopped = false;
   ipisSent = 0;
+  /**
+   * Measurement hook: told around every segment of a kernel path a task runs (a syscall's or
+   * a page fault's), so tools can attribute cycles and evictions per call. Null: no cost.
+   */
+  pathObserver: KernelPathObserver | null = null;
   /** Kernel paths run, by catalog kind (system calls under either mechanism, page faults). */
   readonly calls = new Map<string, number>();
 

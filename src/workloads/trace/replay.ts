@@ -73,11 +73,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KERNEL, USER } from '../../hw/cache-array.js';
-import type { Core } from '../../hw/core.js';
 import { CycleStack } from '../../hw/cycle-stack.js';
 import { FlexscThreads } from '../../model/flexsc-threads.js';
 import type { FootprintSpec } from '../../model/footprint.js';
-import { Kernel, type Cpu, type Process, type Task } from '../../model/kernel.js';
+import { Kernel, type Process, type Task } from '../../model/kernel.js';
 import type { Action, SyscallRequest } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
 import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
@@ -679,42 +678,37 @@ export function runReplay(rec: TraceRecording, plan: ReplayPlan, config: RunConf
 
 /**
  * Per-call costs of the synchronous replay: every kernel-path segment a traced call runs
- * is timed, and the user lines it evicts counted from the arrays' owner-aware eviction
- * counters, and charged to the syscall the running thread is making. The model has no
- * observer hook for this, so the catalog paths' footprint runners of this kernel are
- * wrapped (a measurement only: the wrapped call runs unchanged).
+ * is timed (the kernel's path observer), and the user lines it evicts counted from the
+ * arrays' owner-aware eviction counters, and charged to the syscall the running thread is
+ * making.
  */
 function instrument(k: Kernel, rec: TraceRecording, costs: CallCost[], byTask: Map<Task, ThreadRun>): void {
-  const cpuOf = new Map<Core, Cpu>(k.cpus.map((c) => [c.core, c]));
   const kernelByUser = KERNEL * 2 + USER;
-  const seen = new Set<string>();
-  for (const kind of rec.kinds) {
-    const runner = k.runner(k.syscallSpec(kind).footprint);
-    if (seen.has(runner.spec.name)) continue;
-    seen.add(runner.spec.name);
-    const run = runner.run.bind(runner);
-    runner.run = (core, instructions, at, rng, slice, extra) => {
-      const arrays = core.memory.cores[core.id]!;
-      const l3 = core.memory.l3;
-      const e1i = arrays.l1i.evictions[kernelByUser]!;
-      const e1d = arrays.l1d.evictions[kernelByUser]!;
-      const e2 = arrays.l2.evictions[kernelByUser]!;
-      const e3 = l3.evictions[kernelByUser]!;
-      const cycles = run(core, instructions, at, rng, slice, extra);
-      const task = cpuOf.get(core)?.current;
-      const r = task !== undefined && task !== null ? byTask.get(task) : undefined;
-      if (r !== undefined && r.current >= 0) {
-        const c = costs[r.current]!;
-        c.cycles += cycles;
-        c.instructions += instructions;
-        c.l1i += arrays.l1i.evictions[kernelByUser]! - e1i;
-        c.l1d += arrays.l1d.evictions[kernelByUser]! - e1d;
-        c.l2 += arrays.l2.evictions[kernelByUser]! - e2;
-        c.l3 += l3.evictions[kernelByUser]! - e3;
-      }
-      return cycles;
-    };
-  }
+  let e1i = 0;
+  let e1d = 0;
+  let e2 = 0;
+  let e3 = 0;
+  k.pathObserver = {
+    before(cpu) {
+      const arrays = cpu.core.memory.cores[cpu.core.id]!;
+      e1i = arrays.l1i.evictions[kernelByUser]!;
+      e1d = arrays.l1d.evictions[kernelByUser]!;
+      e2 = arrays.l2.evictions[kernelByUser]!;
+      e3 = cpu.core.memory.l3.evictions[kernelByUser]!;
+    },
+    after(cpu, task, _path, cycles, instructions) {
+      const r = byTask.get(task);
+      if (r === undefined || r.current < 0) return;
+      const arrays = cpu.core.memory.cores[cpu.core.id]!;
+      const c = costs[r.current]!;
+      c.cycles += cycles;
+      c.instructions += instructions;
+      c.l1i += arrays.l1i.evictions[kernelByUser]! - e1i;
+      c.l1d += arrays.l1d.evictions[kernelByUser]! - e1d;
+      c.l2 += arrays.l2.evictions[kernelByUser]! - e2;
+      c.l3 += cpu.core.memory.l3.evictions[kernelByUser]! - e3;
+    },
+  };
   rec.syscalls.forEach((s, i) => (costs[i]!.calls = s.replayed));
 }
 
