@@ -10,7 +10,7 @@ import { CATEGORIES } from '../src/hw/cycle-stack.js';
 import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
-import { runPoint, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
+import { runPoint, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
 import type { Mechanism, ServerResult } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
@@ -19,14 +19,7 @@ const APACHE_CONCURRENCY = [1, 16, 32, 64, 128, 256, 512, 768, 1024];
 const MYSQL_CONCURRENCY = [1, 16, 32, 64, 128, 256];
 
 function serverPoint(workload: WorkloadId, point: Point): ServerPoint {
-  return {
-    workload,
-    cores: Number(point.cores),
-    concurrency: Number(point.concurrency),
-    mechanism: point.mechanism as Mechanism,
-    ...(point.pollution === 'off' ? { noCrossPollution: true } : {}),
-    ...(point.entries_per_core !== undefined ? { pagesPerCore: Number(point.entries_per_core) / 64 } : {}),
-  };
+  return serverPointOf(workload, point);
 }
 
 /** The cycle stack per request (cycles), kept in meta.json as the evidence behind a row. */

@@ -29,9 +29,7 @@ import { formatIssues } from './hw/machine-config.js';
 import type { Row } from './report/csv.js';
 import { facetLineChartSpec } from './report/plot.js';
 import { applyOverride, parseOverride, RunConfigSchema, type RunConfig } from './run-config.js';
-import { runPoint, type ServerPoint } from './workloads/server/points.js';
-import { runServer } from './workloads/server/server.js';
-import { serverWorkload } from './workloads/server/points.js';
+import { runPoint, serverPointOf } from './workloads/server/points.js';
 
 /** The most requests a point may measure or warm up with (a run this size takes hours). */
 export const MAX_REQUESTS = 1_000_000;
@@ -139,23 +137,8 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
     precision: { throughput_rps: 0, throughput_ci95_pct: 2, latency_mean_ms: 3, latency_p99_ms: 3, user_ipc: 3, kernel_ipc: 3, user_pct: 1, kernel_pct: 1, idle_pct: 1, syscalls_per_request: 2 },
     run(point: Point, ctx: PointContext): Row[] {
       const config = withOverrides(ctx.config, f.overrides, path);
-      const p: ServerPoint = {
-        workload: f.workload,
-        cores: Number(point.cores),
-        concurrency: Number(point.concurrency),
-        mechanism: point.mechanism as ServerPoint['mechanism'],
-        ...(point.pollution === 'off' ? { noCrossPollution: true } : {}),
-        ...(Number(point.entries_per_core) > 0 ? { pagesPerCore: Number(point.entries_per_core) / 64 } : {}),
-      };
-      let r;
-      if (f.requests) {
-        const cfg = structuredClone(config);
-        if (p.pagesPerCore !== undefined) cfg.os.flexsc.pagesPerCore = p.pagesPerCore;
-        if (p.noCrossPollution) cfg.hw.crossModeEviction = false;
-        r = runServer(cfg, serverWorkload(f.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed: ctx.seed, ...f.requests });
-      } else {
-        r = runPoint(config, p, ctx.seed, ctx.quick);
-      }
+      const p = serverPointOf(f.workload, point);
+      const r = runPoint(config, p, ctx.seed, ctx.quick, f.requests);
       ctx.record?.('cyclesPerRequest', r.stackPerRequest);
       return [
         {

@@ -49,9 +49,29 @@ export function runSize(p: ServerPoint, quick: boolean): { warmup: number; measu
   }
 }
 
-export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick: boolean): ServerResult {
+/**
+ * Runs a point: its configuration (syscall pages, the ablation) and its size (`runSize`,
+ * unless `size` gives the warm-up and measured requests).
+ */
+export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick: boolean, size?: { warmup: number; measured: number }): ServerResult {
   const cfg = structuredClone(config);
   if (p.pagesPerCore !== undefined) cfg.os.flexsc.pagesPerCore = p.pagesPerCore;
   if (p.noCrossPollution === true) cfg.hw.crossModeEviction = false;
-  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...runSize(p, quick) });
+  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...(size ?? runSize(p, quick)) });
+}
+
+/**
+ * A grid point of a server experiment as a `ServerPoint`: `cores`, `concurrency` and
+ * `mechanism`, with `pollution: 'off'` for the ablation and `entries_per_core` (> 0) for
+ * the syscall pages per core.
+ */
+export function serverPointOf(workload: WorkloadId, point: Record<string, string | number | boolean>): ServerPoint {
+  return {
+    workload,
+    cores: Number(point.cores),
+    concurrency: Number(point.concurrency),
+    mechanism: point.mechanism as Mechanism,
+    ...(point.pollution === 'off' ? { noCrossPollution: true } : {}),
+    ...(point.entries_per_core !== undefined && Number(point.entries_per_core) > 0 ? { pagesPerCore: Number(point.entries_per_core) / 64 } : {}),
+  };
 }
