@@ -151,6 +151,9 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
   workload.start({ k, loop, mechanism: opts.mechanism, concurrency: opts.concurrency, spawn });
   loop.begin();
   k.run();
+  // Conservation checks: a run that breaks one fails loudly instead of giving a row.
+  k.checkCycleStacks();
+  if (runtime !== null) (runtime as FlexscThreads).fx.check();
   if (process.env.FLEXSC_DEBUG && runtime !== null) {
     const c = (runtime as FlexscThreads).fx.counts;
     const carriers = (runtime as FlexscThreads).carriers;
