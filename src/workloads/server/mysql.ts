@@ -98,6 +98,7 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
     syscalls: { 'pread-page': pageReadSpec(p) },
     start(ctx: ServerContext): void {
       const { loop } = ctx;
+      const rng = ctx.k.rng;
       const big = new UserMutex<unknown>('mysql-global');
       for (const conn of loop.persistent) {
         ctx.spawn(
@@ -106,15 +107,19 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
             for (;;) {
               yield { kind: 'request' };
               for (let s = 0; s < statements; s++) {
-                yield { kind: 'compute', instructions: perCall };
+                // A statement's CPU work varies around the mean (exponentially): real
+                // queries differ, and identical transactions would move in lock-step
+                // and complete in clumps.
+                const work = perCall * rng.exponential(1);
+                yield { kind: 'compute', instructions: work };
                 yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-                yield { kind: 'compute', instructions: perCall };
+                yield { kind: 'compute', instructions: work };
                 yield { kind: 'syscall', call: { name: 'recv' } };
                 for (let r = 0; r < readsAt(s); r++) {
-                  yield { kind: 'compute', instructions: perCall };
+                  yield { kind: 'compute', instructions: work };
                   yield { kind: 'syscall', call: { name: 'pread-page' } };
                 }
-                yield { kind: 'compute', instructions: perCall - locks * hold };
+                yield { kind: 'compute', instructions: Math.max(0, work - locks * hold) };
                 for (let l = 0; l < locks; l++) {
                   yield { kind: 'lock', mutex: big };
                   yield { kind: 'compute', instructions: hold };
