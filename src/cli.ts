@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The command line. Exit codes: 0 ok, 1 a run failed (or --max-seconds stopped it), 2 bad
+ * The command line. Exit codes: 0 ok, 1 a run failed (or --max-seconds/--max-events stopped it), 2 bad
  * usage or input, 130/143 interrupted by SIGINT/SIGTERM (see src/runner/sweep.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -12,7 +12,7 @@ import { experimentIds, experiments } from '../experiments/index.js';
 import { cacheCommand } from './commands/cache.js';
 import { mergeCommand } from './commands/merge.js';
 import { registerTraceCommand } from './commands/trace.js';
-import { InputError } from './errors.js';
+import { InputError, RunLimitError } from './errors.js';
 import { loadPreset, presetNames } from './hw/machine-config.js';
 import { writeFileAtomic } from './report/files.js';
 import { buildRunConfig } from './run-config.js';
@@ -51,6 +51,12 @@ function parseSeconds(value: string): number {
   return n;
 }
 
+function parseMaxEvents(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of events, at least 1');
+  return n;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -65,6 +71,7 @@ interface CommonOptions {
   shard?: ShardSpec;
   resume: boolean;
   maxSeconds?: number;
+  maxEvents?: number;
 }
 
 function withCommonOptions(cmd: Command): Command {
@@ -81,7 +88,8 @@ function withCommonOptions(cmd: Command): Command {
     )
     .addOption(new Option('--shard <i/n>', 'run only the i-th of n slices of the points and write shard files (join them with `flexsc-sim merge`)').argParser(parseShardOption))
     .option('--resume', 'continue an interrupted run: reuse the points it finished (kept in OUT/.partial)', false)
-    .addOption(new Option('--max-seconds <s>', 'stop the run (exit 1) if it takes longer than this').argParser(parseSeconds));
+    .addOption(new Option('--max-seconds <s>', 'stop the run (exit 1) if it takes longer than this').argParser(parseSeconds))
+    .addOption(new Option('--max-events <n>', 'fail a point (exit 1) whose simulation processes more than n events').argParser(parseMaxEvents));
 }
 
 function sweepOptions(command: 'run' | 'reproduce', o: CommonOptions, write: (s: string) => void): SweepOptions {
@@ -98,6 +106,7 @@ function sweepOptions(command: 'run' | 'reproduce', o: CommonOptions, write: (s:
     shard: o.shard,
     resume: o.resume,
     maxSeconds: o.maxSeconds,
+    maxEvents: o.maxEvents,
     handleSignals: true,
     progress: new Progress(process.stderr, write, process.stdout.isTTY === true),
   };
@@ -216,7 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof PointError) {
       // The message names the experiment and point; the stack of what the experiment threw helps fix it.
-      const cause = err.cause instanceof Error && err.cause.stack ? `\n${err.cause.stack}` : '';
+      const cause = err.cause instanceof Error && err.cause.stack && !(err.cause instanceof RunLimitError) ? `\n${err.cause.stack}` : '';
       process.stderr.write(`flexsc-sim: run failed: ${err.message}${cause}\n`);
       return 1;
     }

@@ -20,3 +20,11 @@ export class FileInputError extends InputError {
     super(line === undefined ? `${file}: ${detail}` : `${file}:${line}: ${detail}`);
   }
 }
+
+/**
+ * A run stopped by a limit the user set (`--max-events`): a failed run (exit code 1) whose
+ * message names the limit; the CLI prints it without a stack trace.
+ */
+export class RunLimitError extends Error {
+  override readonly name: string = 'RunLimitError';
+}

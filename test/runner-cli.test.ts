@@ -122,6 +122,25 @@ describe('runner from the command line', function () {
     });
   });
 
+  for (const jobs of ['1', '2']) {
+    it(`--max-events stops a runaway simulation: exit 1, the point and the limit named, no stack, no CSV (--jobs ${jobs})`, () => {
+      const out = join(dir, `max-events-${jobs}`);
+      const r = run(['run', 'fig9', '--quick', '--jobs', jobs, '--max-events', '1000', '--out', out]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.match(/run failed: fig9 point \d+ \(batch_size=\d+\) failed: stopped by --max-events 1000: one simulation processed more than 1000 events/);
+      expect(r.stderr).to.not.match(/\n\s+at /);
+      expect(existsSync(join(out, 'fig9.csv'))).to.equal(false);
+    });
+  }
+
+  it('a --max-events limit the run stays under changes nothing: same bytes as without it', () => {
+    const limited = join(dir, 'max-events-ample');
+    const free = join(dir, 'max-events-none');
+    ok(['run', 'fig9', '--quick', '--jobs', '1', '--max-events', '50000000', '--out', limited]);
+    ok(['run', 'fig9', '--quick', '--jobs', '1', '--out', free]);
+    expect(readFileSync(join(limited, 'fig9.csv'))).to.deep.equal(readFileSync(join(free, 'fig9.csv')));
+  });
+
   it('a run killed (SIGKILL) after its first point, then resumed, gives the bytes of an uninterrupted run', async () => {
     const killed = join(dir, 'killed');
     // fig4 --quick: three points of about half a second each, so the kill lands mid-run.
@@ -164,6 +183,8 @@ describe('runner from the command line', function () {
       ['--seed -1', ['run', 'fig9', '--seed', '-1'], /option '--seed <n>' argument '-1' is invalid/],
       ['--max-seconds 0', ['run', 'fig9', '--max-seconds', '0'], /option '--max-seconds <s>' argument '0' is invalid\. expected a number of seconds greater than 0/],
       ['--max-seconds soon', ['run', 'fig9', '--max-seconds', 'soon'], /option '--max-seconds <s>' argument 'soon' is invalid/],
+      ['--max-events 0', ['run', 'fig9', '--max-events', '0'], /option '--max-events <n>' argument '0' is invalid\. expected a whole number of events, at least 1/],
+      ['--max-events 1e3', ['run', 'fig9', '--max-events', '1e3'], /option '--max-events <n>' argument '1e3' is invalid/],
       ['an unknown experiment', ['run', 'fig99'], /unknown experiment 'fig99': expected one of .*fig9/],
       ['an unknown machine', ['reproduce', '--machine', 'vax'], /unknown machine 'vax': expected one of .*nehalem-2010/],
       ['a malformed --set', ['run', 'fig9', '--set', 'hw.l1d.ways'], /--set 'hw\.l1d\.ways': expected path=value/],

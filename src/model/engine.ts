@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { runInThisContext } from 'node:vm';
+import { RunLimitError } from '../errors.js';
 
 /** A pending event (simjs `Request`). */
 export interface SimRequest {
@@ -98,4 +99,27 @@ export function createRandom(seed: number): SimRandom {
     throw new RangeError(`random seed must be an integer in [0, 2^32), got ${seed}`);
   }
   return new simjs.Random(seed);
+}
+
+/**
+ * `--max-events`: the most events one simulation may process before it is stopped as a
+ * runaway (Infinity: no limit). Set per parameter point by the runner (`computePoint`);
+ * every `Kernel.run` checks it. One per thread, and a thread runs one point at a time.
+ */
+let eventLimit = Infinity;
+
+export function setEventLimit(limit: number): void {
+  if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) throw new RangeError(`event limit must be a whole number ≥ 1, got ${limit}`);
+  eventLimit = limit;
+}
+
+export function getEventLimit(): number {
+  return eventLimit;
+}
+
+/** A simulation processed more events than `--max-events` allows. */
+export class EventLimitExceeded extends RunLimitError {
+  constructor(readonly limit: number, readonly simTime: number) {
+    super(`stopped by --max-events ${limit}: one simulation processed more than ${limit} events (at simulated cycle ${Math.round(simTime)})`);
+  }
 }

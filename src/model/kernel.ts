@@ -45,7 +45,7 @@ import type { Core } from '../hw/core.js';
 import { CAT } from '../hw/cycle-stack.js';
 import { Machine } from '../hw/machine.js';
 import type { RunConfig } from '../run-config.js';
-import { Entity, createRandom, createSim, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
+import { EventLimitExceeded, Entity, createRandom, createSim, getEventLimit, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
 import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
 import { RwSemaphore, type UserMutex, type UserSemaphore } from './locks.js';
 import { SYSCALLS, type SyscallSpec } from './syscalls.js';
@@ -303,7 +303,10 @@ export class Kernel {
   /** Runs until no event is left, `until` cycles have passed, or `stop()` is called. */
   run(until = Infinity): void {
     if (until !== Infinity) this.at(until, () => this.stop());
-    this.sim.simulate(Infinity);
+    const limit = getEventLimit();
+    if (limit === Infinity) this.sim.simulate(Infinity);
+    // simjs counts the poll that finds the queue empty as an event too.
+    else if (!this.sim.simulate(Infinity, limit + 1)) throw new EventLimitExceeded(limit, this.sim.time());
     // Bring every core's clock (and its idle time) to the end of the run.
     const end = this.sim.time();
     for (const cpu of this.cpus) if (cpu.core.now < end && (cpu.idle || cpu.spinning)) this.accountGap(cpu, end);

@@ -15,7 +15,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Experiment } from '../experiment.js';
-import { InputError } from '../errors.js';
+import { InputError, RunLimitError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import { loadUserExperiment } from '../user-experiment.js';
 import { computePoint, type PointOutput, type PointTask } from './point.js';
@@ -74,7 +74,8 @@ interface Slot {
 }
 
 /** A worker's failure, rebuilt in the parent with the worker's stack. */
-function workerError(e: { input: boolean; message: string; stack?: string }): Error {
+function workerError(e: { input: boolean; limit?: boolean; message: string; stack?: string }): Error {
+  if (e.limit) return new RunLimitError(e.message);
   const err = e.input ? new InputError(e.message) : new Error(e.message);
   if (e.stack && !e.input) err.stack = e.stack;
   return err;

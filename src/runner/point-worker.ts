@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { experiments } from '../../experiments/index.js';
-import { InputError } from '../errors.js';
+import { InputError, RunLimitError } from '../errors.js';
 import { loadUserExperiment } from '../user-experiment.js';
 import { computePoint, type PointOutput, type PointTask } from './point.js';
 
@@ -20,6 +20,8 @@ export interface WorkerRequest {
 
 export interface WorkerError {
   input: boolean;
+  /** A limit (--max-events) stopped the point: the message says it all, no stack. */
+  limit?: boolean;
   message: string;
   stack?: string;
 }
@@ -36,7 +38,7 @@ if (port) {
       reply = { id: req.id, ok: true, output: computePoint(exp, req.task) };
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
-      reply = { id: req.id, ok: false, error: { input: err instanceof InputError, message: e.message, stack: e.stack } };
+      reply = { id: req.id, ok: false, error: { input: err instanceof InputError, limit: err instanceof RunLimitError, message: e.message, stack: e.stack } };
     }
     try {
       port.postMessage(reply);

@@ -10,6 +10,7 @@
 import type { Experiment, Point } from '../experiment.js';
 import { InputError } from '../errors.js';
 import type { Cell, Row } from '../report/csv.js';
+import { setEventLimit } from '../model/engine.js';
 import type { RunConfig } from '../run-config.js';
 
 /** What a worker (or the main thread) is asked to run. */
@@ -24,6 +25,8 @@ export interface PointTask {
   /** The point's own seed (derived from experiment, point and --seed). */
   seed: number;
   quick: boolean;
+  /** `--max-events`: a simulation of this point that processes more events fails. */
+  maxEvents?: number;
 }
 
 /** What one point produced: its rows and the evidence it recorded (JSON values). */
@@ -59,7 +62,13 @@ export function computePoint(exp: Experiment, task: PointTask): PointOutput {
     recorded[name] = value;
     any = true;
   };
-  const rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, record });
+  let rows: Row[];
+  setEventLimit(task.maxEvents ?? Infinity);
+  try {
+    rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, record });
+  } finally {
+    setEventLimit(Infinity);
+  }
   if (!Array.isArray(rows)) throw new Error(`run() returned ${typeof rows}, expected an array of rows`);
   return any ? { rows, details: JSON.parse(JSON.stringify(recorded)) as Record<string, unknown> } : { rows };
 }

@@ -41,6 +41,8 @@ export interface SweepOptions {
   resume: boolean;
   /** Wall-clock limit for the whole run, in seconds. */
   maxSeconds?: number;
+  /** Event limit for each simulation of each point (`--max-events`). */
+  maxEvents?: number;
   /** Stop cleanly on SIGINT/SIGTERM (the command line); off for library use and tests. */
   handleSignals: boolean;
   /** The progress bar and the run's messages. */
@@ -207,6 +209,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
           config,
           seed: pointSeed(id, point, opts.seed),
           quick: opts.quick,
+          ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
         };
         running.set(id, (running.get(id) ?? 0) + 1);
         let out: PointOutput;
