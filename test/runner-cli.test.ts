@@ -1,7 +1,8 @@
 /**
  * The runner from the command line (compiled CLI in child processes): the same CSV and
  * meta.json with --jobs 1, --jobs 2 and three shards merged; a run killed with SIGKILL and
- * resumed gives the same bytes as an uninterrupted one; merge refuses shards that disagree
+ * resumed gives the same bytes as an uninterrupted one; SIGTERM/SIGINT exit 143/130 keeping
+ * the finished points and printing the --resume command; merge refuses shards that disagree
  * or miss points; bad arguments exit 2 naming the parameter and writing nothing.
  */
 import { expect } from 'chai';
@@ -170,6 +171,29 @@ describe('runner from the command line', function () {
     expect(bytes(killed, 'fig4.meta.json')).to.deep.equal(bytes(join(dir, 'whole'), 'fig4.meta.json'));
     expect(existsSync(join(killed, '.partial'))).to.equal(false);
   });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${signal} mid-run (--jobs 2): exit ${signal === 'SIGTERM' ? 143 : 130}, the points done kept, the --resume command printed, no CSV`, async () => {
+      const out = join(dir, `signal-${signal}`);
+      const child = spawn(process.execPath, [cli, 'run', 'fig4', '--quick', '--jobs', '2', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const partials = join(out, '.partial', 'fig4');
+      for (;;) {
+        if (existsSync(partials) && readdirSync(partials).some((f) => f.endsWith('.json'))) break;
+        expect(child.exitCode, 'the run ended before the signal').to.equal(null);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      child.kill(signal);
+      const code = await exited;
+      expect(code, stderr).to.equal(signal === 'SIGTERM' ? 143 : 130);
+      expect(stderr).to.match(new RegExp(`interrupted by ${signal} \\(\\d of 3 points done`));
+      expect(stderr).to.match(/to continue where it stopped, run:\n.*run fig4 --quick --jobs 2 --out .* --resume/);
+      expect(existsSync(join(out, 'fig4.csv')), 'no fig4.csv from an interrupted run').to.equal(false);
+      expect(readdirSync(partials).filter((f) => /^\d+\.json$/.test(f)).length).to.be.within(1, 2);
+    });
+  }
 
   describe('bad arguments: exit 2, a message naming the parameter, no output', () => {
     const cases: [string, string[], RegExp][] = [
