@@ -4,7 +4,7 @@ import { buildRunConfig } from '../src/run-config.js';
 import { APACHE } from '../src/workloads/server/apache.js';
 import { serverScript } from '../src/workloads/server/mixes.js';
 import { MYSQL_INSTRUCTIONS_PER_SYSCALL, mysqlStatements } from '../src/workloads/server/mysql.js';
-import { runPoint, type ServerPoint } from '../src/workloads/server/points.js';
+import { runPoint, runSize, type ServerPoint } from '../src/workloads/server/points.js';
 import { catalogKind } from '../src/workloads/server/script.js';
 import { runServer } from '../src/workloads/server/server.js';
 import { serverWorkload } from '../src/workloads/server/points.js';
@@ -28,6 +28,16 @@ function apache(p: Partial<ServerPoint>, measured = 400) {
 
 describe('server workloads', function () {
   this.timeout(300_000);
+
+  it('full-size runs warm up at least C requests and measure about 2C or more (else Little\'s law fails)', () => {
+    for (const workload of ['apache', 'mysql', 'bind'] as const) {
+      for (const concurrency of [1, 16, 32, 64, 128, 256, 512, 1024]) {
+        const { warmup, measured } = runSize({ workload, cores: 1, concurrency, mechanism: 'sync' }, false);
+        expect(warmup, `${workload} at ${concurrency} clients: warm-up`).to.be.at.least(concurrency);
+        expect(measured, `${workload} at ${concurrency} clients: window`).to.be.at.least(1.95 * concurrency);
+      }
+    }
+  });
 
   it('Apache-like: the recorded worker and listener calls per request, plus the pool maps', () => {
     // Few clients, so the requests in flight at the window's edges barely count.
