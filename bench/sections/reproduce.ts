@@ -7,13 +7,13 @@
  * waits for, so it is measured here, on a machine otherwise as idle as possible.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchError, type BenchContext, type BenchSection } from '../section.js';
 
-function reproduce(ctx: BenchContext, args: string[]): { seconds: number; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'flexsc-bench-'));
+/** Runs `reproduce ARGS` into `dir` (a new temporary folder if not given), timing its wall clock. */
+function reproduce(ctx: BenchContext, args: string[], dir = mkdtempSync(join(tmpdir(), 'flexsc-bench-'))): { seconds: number; dir: string } {
   const cli = join(ctx.root, 'dist', 'src', 'cli.js');
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [cli, 'reproduce', ...args, '--out', dir], { encoding: 'utf8' });
@@ -55,18 +55,10 @@ export const reproduceSection: BenchSection = {
   name: 'reproduce',
   title: 'wall time of the full reproduce with --jobs 2 (long)',
   async run(ctx: BenchContext) {
-    const r = reproduce(ctx, ['--jobs', '2']);
-    ctx.log(`reproduce --jobs 2: ${(r.seconds / 60).toFixed(1)} min`);
     const kept = join(ctx.buildDir, 'reproduce');
     rmSync(kept, { recursive: true, force: true });
-    mkdirSync(ctx.buildDir, { recursive: true });
-    try {
-      renameSync(r.dir, kept);
-    } catch {
-      // tmpdir on another file system: copy instead of rename.
-      cpSync(r.dir, kept, { recursive: true });
-      rmSync(r.dir, { recursive: true, force: true });
-    }
+    const r = reproduce(ctx, ['--jobs', '2'], kept);
+    ctx.log(`reproduce --jobs 2: ${(r.seconds / 60).toFixed(1)} min`);
     ctx.log(`its outputs (CSVs, plots, summary.md): ${kept}`);
     return { reproduce_wall_s: r.seconds };
   },
