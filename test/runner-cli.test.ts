@@ -6,7 +6,7 @@
  * or miss points; bad arguments exit 2 naming the parameter and writing nothing.
  */
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,14 @@ async function inProcess(args: string[], cwd?: string): Promise<{ code: number; 
 function run(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Waits until a running sweep has kept its first finished point in `partials`; fails if it ended first. */
+async function untilFirstPointKept(child: ChildProcess, partials: string): Promise<void> {
+  while (!(existsSync(partials) && readdirSync(partials).some((f) => f.endsWith('.json')))) {
+    expect(child.exitCode, 'the run ended before it could be stopped').to.equal(null);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function ok(args: string[]): { stdout: string; stderr: string } {
@@ -148,16 +156,7 @@ describe('runner from the command line', function () {
     const child = spawn(process.execPath, [cli, 'run', 'fig4', '--quick', '--jobs', '1', '--out', killed], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const partials = join(killed, '.partial', 'fig4');
-    let finishedEarly = false;
-    for (;;) {
-      if (existsSync(partials) && readdirSync(partials).some((f) => f.endsWith('.json'))) break;
-      if (child.exitCode !== null) {
-        finishedEarly = true;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(finishedEarly, 'the run ended before it could be killed').to.equal(false);
+    await untilFirstPointKept(child, partials);
     child.kill('SIGKILL');
     await exited;
     expect(existsSync(join(killed, 'fig4.csv')), 'no fig4.csv from a killed run').to.equal(false);
@@ -180,11 +179,7 @@ describe('runner from the command line', function () {
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       const partials = join(out, '.partial', 'fig4');
-      for (;;) {
-        if (existsSync(partials) && readdirSync(partials).some((f) => f.endsWith('.json'))) break;
-        expect(child.exitCode, 'the run ended before the signal').to.equal(null);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await untilFirstPointKept(child, partials);
       child.kill(signal);
       const code = await exited;
       expect(code, stderr).to.equal(signal === 'SIGTERM' ? 143 : 130);
