@@ -27,6 +27,7 @@ function record(ctx: PointContext, r: ServerResult): void {
   ctx.record?.('cyclesPerRequest', r.stackPerRequest);
   ctx.record?.('kernelPctByCore', r.kernelPctByCore);
   ctx.record?.('syscallsPerRequest', r.syscallsPerRequest);
+  ctx.record?.('locks', r.locks);
 }
 
 const grid = (cores: number[], conc: number[]): Point[] => cores.flatMap((c) => conc.flatMap((n) => MECHANISMS.map((m) => ({ cores: c, concurrency: n, mechanism: m }))));

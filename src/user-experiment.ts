@@ -140,6 +140,7 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
       const p = serverPointOf(f.workload, point);
       const r = runPoint(config, p, ctx.seed, ctx.quick, f.requests);
       ctx.record?.('cyclesPerRequest', r.stackPerRequest);
+      ctx.record?.('locks', r.locks);
       return [
         {
           cores: p.cores,

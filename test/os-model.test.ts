@@ -60,6 +60,39 @@ describe('OS model: locks', () => {
     expect(() => s.release('write')).to.throw(/without the writer/);
   });
 
+  it('locks count acquisitions, contention, queued cycles and held cycles on their clock', () => {
+    let now = 0;
+    const s = new RwSemaphore<string>('sem');
+    s.clock = () => now;
+    s.acquire('w1', 'write'); // held from 0
+    now = 10;
+    s.acquire('r1', 'read'); // queued at 10
+    s.acquire('r2', 'read'); // queued at 10
+    now = 25;
+    expect(s.release('write')).to.deep.equal(['r1', 'r2']); // both granted at 25: 15 + 15 queued
+    now = 30;
+    s.release('read');
+    expect(s.heldCycles).to.equal(30); // a hold in progress counts up to now
+    now = 40;
+    s.release('read'); // free at 40
+    now = 100;
+    s.acquire('w2', 'write'); // held again from 100
+    now = 105;
+    s.release('write');
+    expect({ acq: s.acquisitions, cont: s.contended, wait: s.waitCycles, held: s.heldCycles }).to.deep.equal({ acq: 4, cont: 2, wait: 30, held: 45 });
+
+    const m = new UserMutex<string>('m');
+    m.clock = () => now;
+    m.lock('a'); // 105
+    now = 110;
+    m.lock('b');
+    now = 117;
+    m.unlock('a'); // b queued 7
+    now = 120;
+    m.unlock('b'); // free at 120
+    expect({ acq: m.acquisitions, cont: m.contended, wait: m.waitCycles, held: m.heldCycles }).to.deep.equal({ acq: 2, cont: 1, wait: 7, held: 15 });
+  });
+
   it('spinlock and user mutex hand over in FIFO order and refuse bad releases', () => {
     const l = new SpinLock<string>('l');
     expect(l.acquire('a')).to.equal(true);

@@ -56,6 +56,25 @@ describe('server workloads', function () {
     expect(r.callsPerRequest.mmap).to.be.closeTo(APACHE.poolMaps, 0.02);
     expect(r.callsPerRequest.munmap).to.be.closeTo(APACHE.poolMaps, 0.02);
     expect(r.callsPerRequest['page-fault']).to.be.closeTo(APACHE.poolMaps * APACHE.poolFaults, 0.05);
+    // mmap_sem: mmap and munmap write it, each pool fault reads it. On one core the kernel
+    // is not preempted and no holder sleeps inside, so no acquisition ever waits.
+    const sem = r.locks['apache.mmap_sem'];
+    expect(sem.acquisitionsPerRequest).to.be.closeTo(APACHE.poolMaps * (2 + APACHE.poolFaults), 0.05);
+    expect(sem.contendedPct).to.equal(0);
+    expect(sem.waitCyclesPerRequest).to.equal(0);
+    expect(sem.heldPct).to.be.within(0.1, 50);
+  });
+
+  it('lock statistics: on two cores mmap_sem acquisitions queue, and queued time and held time follow', () => {
+    const r = apache({ cores: 2, concurrency: 64 }, 300);
+    const sem = r.locks['apache.mmap_sem'];
+    expect(sem.contendedPct, 'some acquisitions wait on two cores').to.be.above(0);
+    expect(sem.waitCyclesPerRequest).to.be.above(0);
+    expect(sem.heldPct).to.be.within(0, 100);
+    // The worker queue is a semaphore: waits count, it is never held.
+    const q = r.locks['apache-worker-queue'];
+    expect(q.acquisitionsPerRequest).to.be.closeTo(1, 0.1);
+    expect(q.heldPct).to.equal(0);
   });
 
   it('Apache-like sync baseline, 1 core, 256 clients: Fig. 11 throughput within 10 %, Table 4 IPC within 15 %', () => {

@@ -47,7 +47,7 @@ import { Machine } from '../hw/machine.js';
 import type { RunConfig } from '../run-config.js';
 import { EventLimitExceeded, Entity, createRandom, createSim, getEventLimit, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
 import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
-import { RwSemaphore, type UserMutex, type UserSemaphore } from './locks.js';
+import { RwSemaphore, type LockCounters, type UserMutex, type UserSemaphore } from './locks.js';
 import { SYSCALLS, type SyscallSpec } from './syscalls.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -209,6 +209,11 @@ export class Kernel {
   readonly alloc: AddressAllocator;
   readonly syscalls: Readonly<Record<string, SyscallSpec>>;
   readonly processes: Process[] = [];
+  /**
+   * Locks whose counters the run reports (every process's `mmap_sem`, and the application
+   * locks a workload registers), each timed by the simulation clock once registered.
+   */
+  readonly locks: LockCounters[] = [];
   private readonly driver: SimEntity;
   private readonly runners = new Map<string, FootprintRunner>();
   private readonly scheduler: FootprintRunner;
@@ -281,7 +286,15 @@ export class Kernel {
   createProcess(name: string, footprint: FootprintSpec): Process {
     const p = new Process(this.processes.length + 1, name, footprint, this);
     this.processes.push(p);
+    this.registerLock(p.mmapSem);
     return p;
+  }
+
+  registerLock<L extends LockCounters>(lock: L): L {
+    if (this.locks.some((l) => l.name === lock.name)) throw new Error(`lock '${lock.name}' is registered twice`);
+    lock.clock = () => this.now;
+    this.locks.push(lock);
+    return lock;
   }
 
   newTaskId(): number {

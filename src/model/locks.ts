@@ -15,15 +15,50 @@
  */
 export type RwMode = 'read' | 'write';
 
-export class RwSemaphore<W = unknown> {
+/**
+ * What every lock counts, for the run's evidence (`ID.meta.json` details): acquisitions,
+ * those that had to wait, the cycles waiters spent queued (from queueing to being granted)
+ * and the cycles the lock was held by anyone. Times come from `clock`, which the kernel
+ * sets when the lock is registered (`Kernel.registerLock`); an unregistered lock counts
+ * no time.
+ */
+export abstract class LockCounters {
+  acquisitions = 0;
+  contended = 0;
+  waitCycles = 0;
+  private heldSince = -1;
+  private heldTotal = 0;
+  clock: () => number = () => 0;
+
+  abstract readonly name: string;
+
+  /** Cycles held so far (a hold in progress counts up to now). */
+  get heldCycles(): number {
+    return this.heldTotal + (this.heldSince >= 0 ? this.clock() - this.heldSince : 0);
+  }
+
+  /** Call when the lock goes from free to held (`busy`) or from held to free. */
+  protected holding(busy: boolean): void {
+    if (busy && this.heldSince < 0) this.heldSince = this.clock();
+    else if (!busy && this.heldSince >= 0) {
+      this.heldTotal += this.clock() - this.heldSince;
+      this.heldSince = -1;
+    }
+  }
+
+  protected granted(since: number): void {
+    this.waitCycles += this.clock() - since;
+  }
+}
+
+export class RwSemaphore<W = unknown> extends LockCounters {
   private readers = 0;
   private writer = false;
-  private readonly queue: { waiter: W; mode: RwMode }[] = [];
-  /** Acquisitions that had to wait, and all acquisitions. */
-  contended = 0;
-  acquisitions = 0;
+  private readonly queue: { waiter: W; mode: RwMode; since: number }[] = [];
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    super();
+  }
 
   /** Grants at once (true) or queues `waiter` (false). */
   acquire(waiter: W, mode: RwMode): boolean {
@@ -32,10 +67,11 @@ export class RwSemaphore<W = unknown> {
     if (free) {
       if (mode === 'read') this.readers++;
       else this.writer = true;
+      this.holding(true);
       return true;
     }
     this.contended++;
-    this.queue.push({ waiter, mode });
+    this.queue.push({ waiter, mode, since: this.clock() });
     return false;
   }
 
@@ -49,18 +85,25 @@ export class RwSemaphore<W = unknown> {
       this.writer = false;
     }
     const granted: W[] = [];
-    if (this.writer || this.queue.length === 0) return granted;
-    if (this.queue[0].mode === 'write') {
-      if (this.readers === 0) {
-        this.writer = true;
-        granted.push(this.queue.shift()!.waiter);
+    const grant = (): void => {
+      const q = this.queue.shift()!;
+      this.granted(q.since);
+      granted.push(q.waiter);
+    };
+    if (!this.writer && this.queue.length > 0) {
+      if (this.queue[0].mode === 'write') {
+        if (this.readers === 0) {
+          this.writer = true;
+          grant();
+        }
+      } else {
+        while (this.queue.length > 0 && this.queue[0].mode === 'read') {
+          this.readers++;
+          grant();
+        }
       }
-      return granted;
     }
-    while (this.queue.length > 0 && this.queue[0].mode === 'read') {
-      this.readers++;
-      granted.push(this.queue.shift()!.waiter);
-    }
+    this.holding(this.held);
     return granted;
   }
 
@@ -73,22 +116,23 @@ export class RwSemaphore<W = unknown> {
   }
 }
 
-export class SpinLock<W = unknown> {
+export class SpinLock<W = unknown> extends LockCounters {
   private holder = false;
-  private readonly spinners: W[] = [];
-  contended = 0;
-  acquisitions = 0;
+  private readonly spinners: { waiter: W; since: number }[] = [];
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    super();
+  }
 
   acquire(waiter: W): boolean {
     this.acquisitions++;
     if (!this.holder) {
       this.holder = true;
+      this.holding(true);
       return true;
     }
     this.contended++;
-    this.spinners.push(waiter);
+    this.spinners.push({ waiter, since: this.clock() });
     return false;
   }
 
@@ -96,8 +140,13 @@ export class SpinLock<W = unknown> {
   release(): W | undefined {
     if (!this.holder) throw new Error(`${this.name}: release of a free spinlock`);
     const next = this.spinners.shift();
-    if (next === undefined) this.holder = false;
-    return next;
+    if (next === undefined) {
+      this.holder = false;
+      this.holding(false);
+      return undefined;
+    }
+    this.granted(next.since);
+    return next.waiter;
   }
 
   get held(): boolean {
@@ -105,26 +154,27 @@ export class SpinLock<W = unknown> {
   }
 }
 
-export class UserMutex<W = unknown> {
+export class UserMutex<W = unknown> extends LockCounters {
   private owner: W | undefined;
-  private readonly waiters: W[] = [];
-  contended = 0;
-  acquisitions = 0;
+  private readonly waiters: { waiter: W; since: number }[] = [];
   /** Cache line of the lock word, placed by the process that uses it (coherence is charged on it). */
   line = -1;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    super();
+  }
 
   /** Takes the lock (true) or queues (false). */
   lock(who: W): boolean {
     this.acquisitions++;
     if (this.owner === undefined) {
       this.owner = who;
+      this.holding(true);
       return true;
     }
     if (this.owner === who) throw new Error(`${this.name}: relocked by its owner`);
     this.contended++;
-    this.waiters.push(who);
+    this.waiters.push({ waiter: who, since: this.clock() });
     return false;
   }
 
@@ -132,8 +182,14 @@ export class UserMutex<W = unknown> {
   unlock(who: W): W | undefined {
     if (this.owner !== who) throw new Error(`${this.name}: unlocked by a thread that does not hold it`);
     const next = this.waiters.shift();
-    this.owner = next;
-    return next;
+    if (next === undefined) {
+      this.owner = undefined;
+      this.holding(false);
+      return undefined;
+    }
+    this.granted(next.since);
+    this.owner = next.waiter;
+    return next.waiter;
   }
 
   get hasWaiters(): boolean {
@@ -158,31 +214,36 @@ export const MUTEX_FAST_PATH_INSTRUCTIONS = 20;
  * it must be woken) or keeps it. Like `UserMutex`, how a waiter waits differs by
  * mechanism: a `futex` wait call under NPTL, user-level blocking under FlexSC-Threads.
  */
-export class UserSemaphore<W = unknown> {
+export class UserSemaphore<W = unknown> extends LockCounters {
   private units = 0;
-  private readonly waiters: W[] = [];
-  waits = 0;
-  contended = 0;
+  private readonly waiters: { waiter: W; since: number }[] = [];
   /** Cache line of the semaphore word (see `UserMutex.line`). */
   line = -1;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    super();
+  }
 
+  /** A wait is an acquisition; a semaphore is never "held", so its held cycles stay 0. */
   wait(who: W): boolean {
-    this.waits++;
+    this.acquisitions++;
     if (this.units > 0) {
       this.units--;
       return true;
     }
     this.contended++;
-    this.waiters.push(who);
+    this.waiters.push({ waiter: who, since: this.clock() });
     return false;
   }
 
   post(): W | undefined {
     const w = this.waiters.shift();
-    if (w === undefined) this.units++;
-    return w;
+    if (w === undefined) {
+      this.units++;
+      return undefined;
+    }
+    this.granted(w.since);
+    return w.waiter;
   }
 
   get waiting(): number {

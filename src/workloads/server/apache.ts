@@ -61,7 +61,7 @@ export function apacheWorkload(p: ApacheParams): ServerWorkload {
     start(ctx: ServerContext): void {
       const { loop } = ctx;
       const queue: Connection[] = [];
-      const ready = new UserSemaphore<unknown>('apache-worker-queue');
+      const ready = ctx.k.registerLock(new UserSemaphore<unknown>('apache-worker-queue'));
       const compute = (): Action => ({ kind: 'compute', instructions: perStep });
       ctx.spawn(
         'listener',

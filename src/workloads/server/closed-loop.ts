@@ -72,6 +72,20 @@ export interface Snapshot {
   stacks: CycleStack[];
   /** Kernel paths run so far, by kind. */
   calls: Map<string, number>;
+  /** The registered locks' counters so far, by name. */
+  locks: Map<string, { acquisitions: number; contended: number; waitCycles: number; heldCycles: number }>;
+}
+
+/** A lock's behaviour over the measured window (`ClosedLoop.lockStats`). */
+export interface LockStats {
+  /** Acquisitions (semaphore waits) per measured request. */
+  acquisitionsPerRequest: number;
+  /** Share of the acquisitions that had to queue, percent. */
+  contendedPct: number;
+  /** Cycles spent queued for the lock per measured request (summed over waiters). */
+  waitCyclesPerRequest: number;
+  /** Share of the window during which the lock was held, percent (0 for a semaphore). */
+  heldPct: number;
 }
 
 export class ClosedLoop {
@@ -185,6 +199,7 @@ export class ClosedLoop {
     return {
       time: now,
       calls: new Map(this.k.calls),
+      locks: new Map(this.k.locks.map((l) => [l.name, { acquisitions: l.acquisitions, contended: l.contended, waitCycles: l.waitCycles, heldCycles: l.heldCycles }])),
       stacks: this.k.cpus.map((c) => {
         const s = new CycleStack();
         s.addFrom(c.core.stack);
@@ -217,6 +232,25 @@ export class ClosedLoop {
     const out: Record<string, number> = {};
     for (const name of [...this.end.calls.keys()].sort()) {
       out[name] = ((this.end.calls.get(name) ?? 0) - (this.start.calls.get(name) ?? 0)) / this.opts.measured;
+    }
+    return out;
+  }
+
+  /** The registered locks over the measured window, by name. */
+  lockStats(): Record<string, LockStats> {
+    if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
+    const n = this.opts.measured;
+    const cycles = this.end.time - this.start.time;
+    const out: Record<string, LockStats> = {};
+    for (const [name, e] of this.end.locks) {
+      const s = this.start.locks.get(name) ?? { acquisitions: 0, contended: 0, waitCycles: 0, heldCycles: 0 };
+      const acquisitions = e.acquisitions - s.acquisitions;
+      out[name] = {
+        acquisitionsPerRequest: acquisitions / n,
+        contendedPct: acquisitions > 0 ? (100 * (e.contended - s.contended)) / acquisitions : 0,
+        waitCyclesPerRequest: (e.waitCycles - s.waitCycles) / n,
+        heldPct: cycles > 0 ? (100 * (e.heldCycles - s.heldCycles)) / cycles : 0,
+      };
     }
     return out;
   }

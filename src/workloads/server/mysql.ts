@@ -99,7 +99,7 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
     start(ctx: ServerContext): void {
       const { loop } = ctx;
       const rng = ctx.k.rng;
-      const big = new UserMutex<unknown>('mysql-global');
+      const big = ctx.k.registerLock(new UserMutex<unknown>('mysql-global'));
       for (const conn of loop.persistent) {
         ctx.spawn(
           `connection${conn.id}`,

@@ -19,7 +19,7 @@ import type { Program } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
 import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
 import type { RunConfig } from '../../run-config.js';
-import { ClosedLoop } from './closed-loop.js';
+import { ClosedLoop, type LockStats } from './closed-loop.js';
 
 export type Mechanism = 'sync' | 'flexsc';
 
@@ -100,6 +100,8 @@ export interface ServerResult {
   simulatedInstructions: number;
   /** Kernel paths run per measured request, by catalog kind, over the measured window. */
   callsPerRequest: Record<string, number>;
+  /** The process's `mmap_sem` and the workload's application locks over the measured window. */
+  locks: Record<string, LockStats>;
 }
 
 function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
@@ -183,6 +185,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     kernelPctByCore: perCore.map((s) => (100 * s.modeCycles(KERNEL)) / s.total()),
     maxBacklog: loop.maxBacklog,
     callsPerRequest: loop.callsPerRequest(),
+    locks: loop.lockStats(),
     simulatedInstructions: k.cpus.reduce((n, c) => n + c.core.stack.event(USER, 'instructions') + c.core.stack.event(KERNEL, 'instructions'), 0),
   };
 }
