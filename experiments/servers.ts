@@ -5,12 +5,13 @@
  * model's predictions — nothing was tuned toward them.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Experiment, Point, PointContext } from '../src/experiment.js';
+import type { Experiment, Point, PointContext, PointDetails } from '../src/experiment.js';
 import { CATEGORIES } from '../src/hw/cycle-stack.js';
 import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
 import { runPoint, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
+import type { LockStats } from '../src/workloads/server/closed-loop.js';
 import type { Mechanism, ServerResult } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
@@ -28,6 +29,25 @@ function record(ctx: PointContext, r: ServerResult): void {
   ctx.record?.('kernelPctByCore', r.kernelPctByCore);
   ctx.record?.('syscallsPerRequest', r.syscallsPerRequest);
   ctx.record?.('locks', r.locks);
+}
+
+/**
+ * One line per point and lock that was taken: how much of the window it was held, how many
+ * acquisitions waited and how many threads queued for it on average (`ServerResult.locks`).
+ */
+function lockLines(details: readonly PointDetails[]): string[] {
+  const out: string[] = [];
+  for (const d of details) {
+    const locks = d.locks as Record<string, LockStats> | undefined;
+    if (locks === undefined) continue;
+    const where = [d.point.workload, `${d.point.cores} core${Number(d.point.cores) === 1 ? '' : 's'}`, d.point.concurrency !== undefined ? `${d.point.concurrency} clients` : undefined, d.point.mechanism].filter((x) => x !== undefined).join(', ');
+    for (const [name, l] of Object.entries(locks)) {
+      if (l.acquisitionsPerRequest === 0) continue;
+      const held = l.kind === 'semaphore' ? '' : `held ${l.heldPct.toFixed(1)} % of the window; `;
+      out.push(`- ${where}: ${l.kind} \`${name}\` ${held}${l.contendedPct.toFixed(0)} % of its ${l.acquisitionsPerRequest.toFixed(1)} acquisitions per request waited, ${l.meanWaiters.toFixed(1)} threads queued on average`);
+    }
+  }
+  return out;
 }
 
 const grid = (cores: number[], conc: number[]): Point[] => cores.flatMap((c) => conc.flatMap((n) => MECHANISMS.map((m) => ({ cores: c, concurrency: n, mechanism: m }))));
@@ -145,7 +165,7 @@ export const fig12: Experiment = {
       column: { field: 'workload', title: 'workload' },
     });
   },
-  summarize(rows: Row[]): string[] {
+  summarize(rows: Row[], details: readonly PointDetails[]): string[] {
     const misc = new Map(loadReference('sync-baselines-misc.csv').map((r) => [String(r.quantity), Number(r.value)]));
     const lines = ['| workload | mechanism | user % | kernel % | idle % | paper sync user/kernel/idle |', '|---|---|---|---|---|---|'];
     for (const r of rows) {
@@ -153,6 +173,8 @@ export const fig12: Experiment = {
       const p = r.mechanism === 'sync' ? `${misc.get(k + 'user')}/${misc.get(k + 'kernel')}/${misc.get(k + 'idle')}` : '–';
       lines.push(`| ${r.workload} | ${r.mechanism} | ${Number(r.user_pct).toFixed(1)} | ${Number(r.kernel_pct).toFixed(1)} | ${Number(r.idle_pct).toFixed(1)} | ${p} |`);
     }
+    const locks = lockLines(details);
+    if (locks.length > 0) lines.push('', 'Locks over the measured window (is a lock why cores idle?):', '', ...locks);
     return lines;
   },
 };

@@ -44,6 +44,12 @@ export interface Experiment {
   plot(rows: Row[], ctx: { config: RunConfig; machine: string }): TopLevelSpec;
   /** Extra facts for ID.meta.json (e.g. the baseline a percentage is relative to). */
   meta?(ctx: { config: RunConfig }): Record<string, unknown>;
-  /** Lines of Markdown comparing rows with the paper, for results/summary.md. */
-  summarize?(rows: Row[]): string[];
+  /**
+   * Lines of Markdown comparing rows with the paper, for results/summary.md; `details` are
+   * what the points recorded (`PointContext.record`), in grid order.
+   */
+  summarize?(rows: Row[], details: readonly PointDetails[]): string[];
 }
+
+/** What one point recorded with `PointContext.record`, beside its point (ID.meta.json `details`). */
+export type PointDetails = { point: Point } & Record<string, unknown>;

@@ -11,7 +11,7 @@
  * so the files are byte-identical.
  */
 import { join } from 'node:path';
-import type { Experiment, Point } from './experiment.js';
+import type { Experiment, Point, PointDetails } from './experiment.js';
 import { toCsv, type Row } from './report/csv.js';
 import { writeFileAtomic } from './report/files.js';
 import { writeChart } from './report/plot.js';
@@ -32,7 +32,6 @@ export interface RunOptions {
 }
 
 /** Evidence an experiment recorded for one point (e.g. cycle stacks), kept in ID.meta.json. */
-export type PointDetails = { point: Point } & Record<string, unknown>;
 
 export interface ExperimentResult {
   experiment: Experiment;
@@ -122,7 +121,7 @@ export function summaryMarkdown(results: readonly ExperimentResult[], opts: Pick
   for (const r of results) {
     const e = r.experiment;
     lines.push(`## ${e.id}: ${e.title}`, '', `Reproduces: ${e.reproduces}. Data: \`${e.id}.csv\`, chart: \`${e.id}.png\`.`, '');
-    const s = e.summarize?.(r.rows) ?? [];
+    const s = e.summarize?.(r.rows, r.details) ?? [];
     if (s.length) lines.push(...s, '');
   }
   return lines.join('\n');

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { experiments } from '../experiments/index.js';
 import { loadReference } from '../src/report/reference.js';
 import { buildRunConfig } from '../src/run-config.js';
 import { APACHE } from '../src/workloads/server/apache.js';
@@ -71,10 +72,34 @@ describe('server workloads', function () {
     expect(sem.contendedPct, 'some acquisitions wait on two cores').to.be.above(0);
     expect(sem.waitCyclesPerRequest).to.be.above(0);
     expect(sem.heldPct).to.be.within(0, 100);
+    // Little's law on the queue: mean waiters = queued cycles per request × requests per cycle.
+    const requestsPerCycle = r.throughputRps / (config.hw.ghz * 1e9);
+    expect(sem.meanWaiters).to.be.closeTo(sem.waitCyclesPerRequest * requestsPerCycle, 0.02 * sem.meanWaiters + 1e-9);
+    expect(sem.kind).to.equal('rw-semaphore');
     // The worker queue is a semaphore: waits count, it is never held.
     const q = r.locks['apache-worker-queue'];
+    expect(q.kind).to.equal('semaphore');
     expect(q.acquisitionsPerRequest).to.be.closeTo(1, 0.1);
     expect(q.heldPct).to.equal(0);
+  });
+
+  it('fig12\'s summary says, per point, how much each lock was held and waited for', () => {
+    const fig12 = experiments.find((e) => e.id === 'fig12')!;
+    const rows = [{ workload: 'apache', cores: 4, mechanism: 'sync', user_pct: 51, kernel_pct: 48, idle_pct: 1 }];
+    const details = [
+      {
+        point: { workload: 'apache', cores: 4, concurrency: 512, mechanism: 'sync' },
+        locks: {
+          'apache.mmap_sem': { kind: 'rw-semaphore', acquisitionsPerRequest: 4, contendedPct: 99.6, waitCyclesPerRequest: 1e7, meanWaiters: 195.24, heldPct: 100 },
+          'apache-worker-queue': { kind: 'semaphore', acquisitionsPerRequest: 1, contendedPct: 0, waitCyclesPerRequest: 0, meanWaiters: 0, heldPct: 0 },
+        },
+      },
+    ];
+    const md = fig12.summarize!(rows, details).join('\n');
+    expect(md).to.include('- apache, 4 cores, 512 clients, sync: rw-semaphore `apache.mmap_sem` held 100.0 % of the window; 100 % of its 4.0 acquisitions per request waited, 195.2 threads queued on average');
+    expect(md).to.include('- apache, 4 cores, 512 clients, sync: semaphore `apache-worker-queue` 0 % of its 1.0 acquisitions per request waited, 0.0 threads queued on average');
+    // Without recorded details (an older meta.json), the table alone.
+    expect(fig12.summarize!(rows, []).join('\n')).to.not.include('Locks');
   });
 
   it('Apache-like sync baseline, 1 core, 256 clients: Fig. 11 throughput within 10 %, Table 4 IPC within 15 %', () => {

@@ -31,6 +31,8 @@ export abstract class LockCounters {
   clock: () => number = () => 0;
 
   abstract readonly name: string;
+  /** What kind of lock: a semaphore counts units and is never held. */
+  abstract readonly kind: 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
 
   /** Cycles held so far (a hold in progress counts up to now). */
   get heldCycles(): number {
@@ -52,6 +54,7 @@ export abstract class LockCounters {
 }
 
 export class RwSemaphore<W = unknown> extends LockCounters {
+  readonly kind = 'rw-semaphore';
   private readers = 0;
   private writer = false;
   private readonly queue: { waiter: W; mode: RwMode; since: number }[] = [];
@@ -117,6 +120,7 @@ export class RwSemaphore<W = unknown> extends LockCounters {
 }
 
 export class SpinLock<W = unknown> extends LockCounters {
+  readonly kind = 'spinlock';
   private holder = false;
   private readonly spinners: { waiter: W; since: number }[] = [];
 
@@ -155,6 +159,7 @@ export class SpinLock<W = unknown> extends LockCounters {
 }
 
 export class UserMutex<W = unknown> extends LockCounters {
+  readonly kind = 'mutex';
   private owner: W | undefined;
   private readonly waiters: { waiter: W; since: number }[] = [];
   /** Cache line of the lock word, placed by the process that uses it (coherence is charged on it). */
@@ -215,6 +220,7 @@ export const MUTEX_FAST_PATH_INSTRUCTIONS = 20;
  * mechanism: a `futex` wait call under NPTL, user-level blocking under FlexSC-Threads.
  */
 export class UserSemaphore<W = unknown> extends LockCounters {
+  readonly kind = 'semaphore';
   private units = 0;
   private readonly waiters: { waiter: W; since: number }[] = [];
   /** Cache line of the semaphore word (see `UserMutex.line`). */

@@ -73,17 +73,20 @@ export interface Snapshot {
   /** Kernel paths run so far, by kind. */
   calls: Map<string, number>;
   /** The registered locks' counters so far, by name. */
-  locks: Map<string, { acquisitions: number; contended: number; waitCycles: number; heldCycles: number }>;
+  locks: Map<string, { kind: LockStats['kind']; acquisitions: number; contended: number; waitCycles: number; heldCycles: number }>;
 }
 
 /** A lock's behaviour over the measured window (`ClosedLoop.lockStats`). */
 export interface LockStats {
+  kind: 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
   /** Acquisitions (semaphore waits) per measured request. */
   acquisitionsPerRequest: number;
   /** Share of the acquisitions that had to queue, percent. */
   contendedPct: number;
   /** Cycles spent queued for the lock per measured request (summed over waiters). */
   waitCyclesPerRequest: number;
+  /** Threads queued for the lock, on average over the window. */
+  meanWaiters: number;
   /** Share of the window during which the lock was held, percent (0 for a semaphore). */
   heldPct: number;
 }
@@ -199,7 +202,7 @@ export class ClosedLoop {
     return {
       time: now,
       calls: new Map(this.k.calls),
-      locks: new Map(this.k.locks.map((l) => [l.name, { acquisitions: l.acquisitions, contended: l.contended, waitCycles: l.waitCycles, heldCycles: l.heldCycles }])),
+      locks: new Map(this.k.locks.map((l) => [l.name, { kind: l.kind, acquisitions: l.acquisitions, contended: l.contended, waitCycles: l.waitCycles, heldCycles: l.heldCycles }])),
       stacks: this.k.cpus.map((c) => {
         const s = new CycleStack();
         s.addFrom(c.core.stack);
@@ -246,9 +249,11 @@ export class ClosedLoop {
       const s = this.start.locks.get(name) ?? { acquisitions: 0, contended: 0, waitCycles: 0, heldCycles: 0 };
       const acquisitions = e.acquisitions - s.acquisitions;
       out[name] = {
+        kind: e.kind,
         acquisitionsPerRequest: acquisitions / n,
         contendedPct: acquisitions > 0 ? (100 * (e.contended - s.contended)) / acquisitions : 0,
         waitCyclesPerRequest: (e.waitCycles - s.waitCycles) / n,
+        meanWaiters: cycles > 0 ? (e.waitCycles - s.waitCycles) / cycles : 0,
         heldPct: cycles > 0 ? (100 * (e.heldCycles - s.heldCycles)) / cycles : 0,
       };
     }
