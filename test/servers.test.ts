@@ -40,6 +40,15 @@ describe('server workloads', function () {
     }
   });
 
+  it('a full-size Apache-like point at 512 clients obeys Little\'s law (its warm-up outlasts the backlog\'s transient)', () => {
+    const p: ServerPoint = { workload: 'apache', cores: 1, concurrency: 512, mechanism: 'sync' };
+    const size = runSize(p, false);
+    expect(size.warmup, 'two rounds of requests').to.be.at.least(2 * p.concurrency);
+    const r = runPoint(config, p, 1, false);
+    // With a warm-up of C, this point gave 0.95 C; the window must see the steady state.
+    expect((r.latencyMeanMs / 1000) * r.throughputRps).to.be.closeTo(512, 512 * 0.02);
+  });
+
   it('Apache-like: the recorded worker and listener calls per request, plus the pool maps', () => {
     // Few clients, so the requests in flight at the window's edges barely count.
     const r = apache({ concurrency: 8 }, 400);
