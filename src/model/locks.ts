@@ -15,6 +15,9 @@
  */
 export type RwMode = 'read' | 'write';
 
+/** What kind of lock: a semaphore counts units and is never held. */
+export type LockKind = 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
+
 /**
  * What every lock counts, for the run's evidence (`ID.meta.json` details): acquisitions,
  * those that had to wait, the cycles waiters spent queued (from queueing to being granted)
@@ -31,8 +34,7 @@ export abstract class LockCounters {
   clock: () => number = () => 0;
 
   abstract readonly name: string;
-  /** What kind of lock: a semaphore counts units and is never held. */
-  abstract readonly kind: 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
+  abstract readonly kind: LockKind;
 
   /** Cycles held so far (a hold in progress counts up to now). */
   get heldCycles(): number {

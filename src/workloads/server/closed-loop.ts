@@ -23,6 +23,7 @@ import { CycleStack } from '../../hw/cycle-stack.js';
 import type { SimRandom } from '../../model/engine.js';
 import type { FootprintRunner } from '../../model/footprint.js';
 import type { Kernel, Task } from '../../model/kernel.js';
+import type { LockKind } from '../../model/locks.js';
 import { WaitChannel } from '../../model/wait-channel.js';
 import { LatencyHistogram, ci95Pct } from '../../report/stats.js';
 
@@ -73,12 +74,12 @@ export interface Snapshot {
   /** Kernel paths run so far, by kind. */
   calls: Map<string, number>;
   /** The registered locks' counters so far, by name. */
-  locks: Map<string, { kind: LockStats['kind']; acquisitions: number; contended: number; waitCycles: number; heldCycles: number }>;
+  locks: Map<string, { kind: LockKind; acquisitions: number; contended: number; waitCycles: number; heldCycles: number }>;
 }
 
 /** A lock's behaviour over the measured window (`ClosedLoop.lockStats`). */
 export interface LockStats {
-  kind: 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
+  kind: LockKind;
   /** Acquisitions (semaphore waits) per measured request. */
   acquisitionsPerRequest: number;
   /** Share of the acquisitions that had to queue, percent. */
