@@ -50,6 +50,7 @@ function identity(over: Partial<RunIdentity> = {}): RunIdentity {
     version: '0.1.0',
     code: 'c0de',
     experiment: 'synthetic',
+    file: '',
     machine: 'nehalem-2010',
     overrides: [],
     seed: 1,
@@ -99,7 +100,7 @@ describe('runner: point keys and partial results', () => {
     const base = identity();
     const k = pointKey(base, 0, { n: 0 });
     expect(pointKey(identity(), 0, { n: 0 })).to.equal(k);
-    for (const over of [{ seed: 2 }, { machine: 'skylake-sp-2017' }, { overrides: ['hw.l1d.sizeKiB=64'] }, { quick: false }, { version: '0.2.0' }, { code: 'other' }, { config: buildRunConfig('nehalem-2010', ['hw.l2.latency=12']) }]) {
+    for (const over of [{ seed: 2 }, { machine: 'skylake-sp-2017' }, { overrides: ['hw.l1d.sizeKiB=64'] }, { quick: false }, { version: '0.2.0' }, { code: 'other' }, { file: 'f11e' }, { config: buildRunConfig('nehalem-2010', ['hw.l2.latency=12']) }]) {
       expect(pointKey(identity(over), 0, { n: 0 }), JSON.stringify(Object.keys(over))).to.not.equal(k);
     }
     expect(pointKey(base, 1, { n: 0 })).to.not.equal(k);
@@ -111,6 +112,9 @@ describe('runner: point keys and partial results', () => {
     expect(identityDifference(identityRecord(identity({ seed: 2 })), identityRecord(identity()))).to.deep.equal({ field: 'seed', a: '2', b: '1' });
     const d = identityDifference(identityRecord(identity({ overrides: ['hw.cores=2'] })), identityRecord(identity()));
     expect(d).to.deep.equal({ field: 'overrides', a: '--set hw.cores=2', b: 'no --set' });
+    // An edited user experiment file (its requests or replications changed) is another run.
+    const f = identityDifference(identityRecord(identity({ file: 'ab'.repeat(32) })), identityRecord(identity()));
+    expect(f).to.deep.equal({ field: 'file', a: `experiment file sha256 ${'ab'.repeat(6)}`, b: 'no experiment file' });
   });
 
   it('reads back its own points, and ignores stale ones naming what differs', () => {

@@ -18,6 +18,11 @@ export interface RunIdentity {
   /** Fingerprint of the simulator's code and data files. */
   code: string;
   experiment: string;
+  /**
+   * A user experiment's file, hashed: it holds more than the grid (requests, replications,
+   * overrides), so results of an edited file are never resumed or merged. '' for built-ins.
+   */
+  file: string;
   machine: string;
   overrides: string[];
   seed: number;
@@ -29,7 +34,7 @@ export interface RunIdentity {
 }
 
 /** The fields of a RunIdentity in the order they are compared and reported. */
-export const IDENTITY_FIELDS = ['version', 'code', 'experiment', 'machine', 'overrides', 'seed', 'quick', 'grid', 'config'] as const;
+export const IDENTITY_FIELDS = ['version', 'code', 'experiment', 'file', 'machine', 'overrides', 'seed', 'quick', 'grid', 'config'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
 
 /** JSON with object keys sorted, so equal values always give equal text. */
@@ -59,6 +64,7 @@ export interface IdentityRecord {
   version: string;
   code: string;
   experiment: string;
+  file: string;
   machine: string;
   overrides: string[];
   seed: number;
@@ -78,6 +84,7 @@ function show(field: IdentityField, value: unknown): string {
     return list.length ? list.map((o) => `--set ${o}`).join(' ') : 'no --set';
   }
   if (field === 'code' || field === 'config') return String(value).slice(0, 12);
+  if (field === 'file') return value === '' ? 'no experiment file' : `experiment file sha256 ${String(value).slice(0, 12)}`;
   if (field === 'grid') return `${(value as unknown[]).length} points`;
   return JSON.stringify(value);
 }

@@ -31,6 +31,7 @@ const PartialFileSchema = z.object({
     version: z.string(),
     code: z.string(),
     experiment: z.string(),
+    file: z.string().default(''),
     machine: z.string(),
     overrides: z.array(z.string()),
     seed: z.number(),

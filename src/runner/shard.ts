@@ -57,6 +57,7 @@ const ShardFileSchema = z.object({
     version: z.string(),
     code: z.string(),
     experiment: z.string(),
+    file: z.string().default(''),
     machine: z.string(),
     overrides: z.array(z.string()),
     seed: z.number(),

@@ -12,6 +12,8 @@
  * too — which is why it always runs points in workers, even with `--jobs 1`); SIGINT and
  * SIGTERM stop the run cleanly. A stopped run exits non-zero and keeps its finished points.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
@@ -101,6 +103,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
       version: toolVersion,
       code,
       experiment: exp.id,
+      file: exp.source === undefined ? '' : createHash('sha256').update(readFileSync(exp.source)).digest('hex'),
       machine: opts.machine,
       overrides: opts.overrides,
       seed: opts.seed,
