@@ -12,3 +12,13 @@ export function pointSeed(experimentId: string, point: Point, seed: number): num
   const digest = createHash('sha256').update(`${experimentId}\u0000${canonical}\u0000${seed}`).digest();
   return digest.readUInt32LE(0);
 }
+
+/**
+ * The seed of replication `i` of a point whose seed is `seed`: replication 0 is the point's
+ * own run; the others are independent streams derived from it, so adding replications never
+ * changes the ones already there.
+ */
+export function replicationSeed(seed: number, i: number): number {
+  if (i === 0) return seed;
+  return createHash('sha256').update(`replication\u0000${seed}\u0000${i}`).digest().readUInt32LE(0);
+}

@@ -11,13 +11,22 @@
  *   "workload": "apache",
  *   "overrides": ["hw.l2.sizeKiB=1024"],
  *   "grid": { "cores": [1, 4], "concurrency": [64, 512], "mechanism": ["sync", "flexsc"] },
- *   "requests": { "warmup": 400, "measured": 2000 }
+ *   "requests": { "warmup": 400, "measured": 2000 },
+ *   "replications": 5
  * }
  * ```
  *
  * Grid fields: `cores`, `concurrency`, `mechanism` (required), `pollution` ("on"/"off"),
  * `entries_per_core` (multiples of 64). The machine comes from `--machine`; the file's
  * `overrides` are applied on top of the command line's `--set`s.
+ *
+ * `replications` (optional, 2…1000) runs each point that many times with independent seeds
+ * (`replicationSeed`): every column is then the mean over the replications, and the
+ * throughput interval comes from the spread of the replications' throughputs (Student's t)
+ * instead of batch means within one run. Batch means assume batches far apart in time are
+ * independent; a server whose completions come in convoys (the Apache-like one on several
+ * cores) or batches shorter than a request's latency (the MySQL-like one) break that, and
+ * independent replications do not depend on it.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -29,7 +38,10 @@ import { formatIssues } from './hw/machine-config.js';
 import type { Row } from './report/csv.js';
 import { facetLineChartSpec } from './report/plot.js';
 import { applyOverride, parseOverride, RunConfigSchema, type RunConfig } from './run-config.js';
+import { ci95Pct } from './report/stats.js';
+import { replicationSeed } from './seed.js';
 import { runPoint, serverPointOf } from './workloads/server/points.js';
+import type { ServerResult } from './workloads/server/server.js';
 
 /** The most requests a point may measure or warm up with (a run this size takes hours). */
 export const MAX_REQUESTS = 1_000_000;
@@ -54,6 +66,7 @@ export const UserExperimentSchema = z.strictObject({
       measured: z.number().int().min(2).max(MAX_REQUESTS),
     })
     .optional(),
+  replications: z.number().int().min(2, 'expected at least 2 (one run needs no replications)').max(1000).optional(),
 });
 export type UserExperimentFile = z.infer<typeof UserExperimentSchema>;
 
@@ -138,9 +151,13 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
     run(point: Point, ctx: PointContext): Row[] {
       const config = withOverrides(ctx.config, f.overrides, path);
       const p = serverPointOf(f.workload, point);
-      const r = runPoint(config, p, ctx.seed, ctx.quick, f.requests);
-      ctx.record?.('cyclesPerRequest', r.stackPerRequest);
-      ctx.record?.('locks', r.locks);
+      const runs: ServerResult[] = [];
+      for (let i = 0; i < (f.replications ?? 1); i++) runs.push(runPoint(config, p, replicationSeed(ctx.seed, i), ctx.quick, f.requests));
+      const avg = (get: (r: ServerResult) => number): number => runs.reduce((sum, r) => sum + get(r), 0) / runs.length;
+      const throughputs = runs.map((r) => r.throughputRps);
+      ctx.record?.('cyclesPerRequest', meanRecord(runs.map((r) => r.stackPerRequest)));
+      ctx.record?.('locks', runs.length === 1 ? runs[0].locks : Object.fromEntries(Object.entries(runs[0].locks).map(([name, l]) => [name, { kind: l.kind, ...meanRecord(runs.map((r) => numbersOf(r.locks[name]))) }])));
+      if (runs.length > 1) ctx.record?.('replications', runs.map((r, i) => ({ seed: replicationSeed(ctx.seed, i), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs })));
       return [
         {
           cores: p.cores,
@@ -148,16 +165,16 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
           mechanism: p.mechanism,
           pollution: String(point.pollution),
           entries_per_core: Number(point.entries_per_core) > 0 ? Number(point.entries_per_core) : config.os.flexsc.pagesPerCore * 64,
-          throughput_rps: r.throughputRps,
-          throughput_ci95_pct: r.throughputCi95Pct,
-          latency_mean_ms: r.latencyMeanMs,
-          latency_p99_ms: r.latencyP99Ms,
-          user_ipc: r.user.ipc,
-          kernel_ipc: r.kernel.ipc,
-          user_pct: r.userPct,
-          kernel_pct: r.kernelPct,
-          idle_pct: r.idlePct,
-          syscalls_per_request: r.syscallsPerRequest,
+          throughput_rps: avg((r) => r.throughputRps),
+          throughput_ci95_pct: runs.length === 1 ? runs[0].throughputCi95Pct : ci95Pct(throughputs),
+          latency_mean_ms: avg((r) => r.latencyMeanMs),
+          latency_p99_ms: avg((r) => r.latencyP99Ms),
+          user_ipc: avg((r) => r.user.ipc),
+          kernel_ipc: avg((r) => r.kernel.ipc),
+          user_pct: avg((r) => r.userPct),
+          kernel_pct: avg((r) => r.kernelPct),
+          idle_pct: avg((r) => r.idlePct),
+          syscalls_per_request: avg((r) => r.syscallsPerRequest),
         },
       ];
     },
@@ -173,6 +190,19 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
       });
     },
   };
+}
+
+/** The numeric fields of an object. */
+function numbersOf(o: object | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
+}
+
+/** Field-by-field mean of records (a field missing from one counts as 0 there). */
+function meanRecord(records: readonly Record<string, number>[]): Record<string, number> {
+  if (records.length === 1) return records[0];
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v / records.length;
+  return out;
 }
 
 /** Checks a user experiment's file-level overrides against a configuration before running. */

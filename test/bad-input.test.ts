@@ -40,6 +40,7 @@ describe('bad input: exit 2, the culprit named, nothing written', function () {
     w('bad-workload.json', exp({ workload: 'nginx' }));
     w('bad-entries.json', exp({ grid: { cores: [1], concurrency: [16], mechanism: ['flexsc'], entries_per_core: [100] } }));
     w('huge.json', exp({ requests: { warmup: 1, measured: 1e9 } }));
+    w('one-replication.json', exp({ replications: 1 }));
     w('extra-key.json', exp({ color: 'red' }));
     w('bad-override.json', exp({ overrides: ['hw.l1d.ways=3'] }));
     w('empty-grid.json', exp({ grid: { cores: [], concurrency: [16], mechanism: ['sync'] } }));
@@ -87,6 +88,7 @@ describe('bad input: exit 2, the culprit named, nothing written', function () {
     ['an unknown workload', ['run', 'bad-workload.json'], /workload: Invalid option: expected one of "apache"\|"mysql"\|"bind"/],
     ['entries that are not whole pages', ['run', 'bad-entries.json'], /grid\.entries_per_core\.0: expected a multiple of 64/],
     ['10^9 requests', ['run', 'huge.json'], /requests\.measured: Too big: expected number to be <=1000000/],
+    ['one replication', ['run', 'one-replication.json'], /replications: expected at least 2 \(one run needs no replications\)/],
     ['an unknown key', ['run', 'extra-key.json'], /extra-key\.json: invalid experiment\n.*Unrecognized key: "color"/],
     ['an override that breaks the machine', ['run', 'bad-override.json'], /bad-override\.json: its overrides make an invalid configuration\nhw\.l1d\.sizeKiB/],
     ['an empty grid axis', ['run', 'empty-grid.json'], /grid\.cores: expected at least one value/],

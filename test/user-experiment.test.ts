@@ -1,0 +1,61 @@
+/**
+ * User experiment files (`flexsc-sim run FILE.json`): a file's sweep runs the server
+ * workload with the file's requests, and `replications` gives each row the mean of
+ * independent runs and a throughput interval from their spread.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Point } from '../src/experiment.js';
+import { ci95Pct } from '../src/report/stats.js';
+import { buildRunConfig } from '../src/run-config.js';
+import { computePoint } from '../src/runner/point.js';
+import { replicationSeed } from '../src/seed.js';
+import { loadUserExperiment } from '../src/user-experiment.js';
+import { runPoint, serverPointOf } from '../src/workloads/server/points.js';
+
+describe('user experiment files', function () {
+  this.timeout(120_000);
+  const config = buildRunConfig('nehalem-2010', []);
+  const requests = { warmup: 20, measured: 60 };
+  const dir = mkdtempSync(join(tmpdir(), 'flexsc-user-exp-'));
+  const file = (name: string, body: object): string => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify({ workload: 'apache', grid: { cores: [1], concurrency: [4], mechanism: ['sync'] }, requests, ...body }));
+    return path;
+  };
+  const task = (experiment: string, point: Point, seed: number) => ({ experiment, index: 0, point, config, seed, quick: false });
+
+  it('runs the file\'s grid with its requests: one row per point, the interval by batch means', () => {
+    const exp = loadUserExperiment(file('plain.json', { id: 'plain' }));
+    const [point] = exp.grid(false);
+    const out = computePoint(exp, task('plain', point, 7));
+    const direct = runPoint(config, serverPointOf('apache', point), 7, false, requests);
+    expect(out.rows).to.have.length(1);
+    expect(out.rows[0].throughput_rps).to.equal(direct.throughputRps);
+    expect(out.rows[0].throughput_ci95_pct).to.equal(direct.throughputCi95Pct);
+    expect(out.details).to.not.have.property('replications');
+  });
+
+  it('replications: every column is the mean of independent runs, the interval their spread', () => {
+    const exp = loadUserExperiment(file('reps.json', { id: 'reps', replications: 3 }));
+    const [point] = exp.grid(false);
+    const out = computePoint(exp, task('reps', point, 7));
+    const seeds = [0, 1, 2].map((i) => replicationSeed(7, i));
+    expect(seeds[0]).to.equal(7);
+    expect(new Set(seeds).size).to.equal(3);
+    const runs = seeds.map((s) => runPoint(config, serverPointOf('apache', point), s, false, requests));
+    const tp = runs.map((r) => r.throughputRps);
+    // Independent seeds give different runs (else the spread would say nothing).
+    expect(new Set(tp).size).to.equal(3);
+    const row = out.rows[0];
+    expect(row.throughput_rps).to.be.closeTo((tp[0] + tp[1] + tp[2]) / 3, 1e-9);
+    expect(row.throughput_ci95_pct).to.be.closeTo(ci95Pct(tp), 1e-9);
+    expect(row.latency_mean_ms).to.be.closeTo(runs.reduce((s, r) => s + r.latencyMeanMs, 0) / 3, 1e-12);
+    expect(row.idle_pct).to.be.closeTo(runs.reduce((s, r) => s + r.idlePct, 0) / 3, 1e-12);
+    const reps = (out.details as { replications: { seed: number; throughput_rps: number }[] }).replications;
+    expect(reps.map((r) => r.seed)).to.deep.equal(seeds);
+    expect(reps.map((r) => r.throughput_rps)).to.deep.equal(tp);
+  });
+});
