@@ -10,7 +10,7 @@ import { CATEGORIES } from '../src/hw/cycle-stack.js';
 import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
-import { runPoint, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
+import { runReplicated, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
 import type { LockStats } from '../src/workloads/server/closed-loop.js';
 import type { Mechanism, ServerResult } from '../src/workloads/server/server.js';
 
@@ -21,6 +21,17 @@ const MYSQL_CONCURRENCY = [1, 16, 32, 64, 128, 256];
 
 function serverPoint(workload: WorkloadId, point: Point): ServerPoint {
   return serverPointOf(workload, point);
+}
+
+/**
+ * Runs a point (`ctx.replications` times, averaged, when `--replications` asks) and keeps
+ * its evidence in meta.json.
+ */
+function simulate(ctx: PointContext, p: ServerPoint): ServerResult {
+  const { result, summaries } = runReplicated(ctx.config, p, ctx.seed, ctx.quick, ctx.replications ?? 1);
+  record(ctx, result);
+  if (summaries !== undefined) ctx.record?.('replications', summaries);
+  return result;
 }
 
 /** The cycle stack per request (cycles), kept in meta.json as the evidence behind a row. */
@@ -89,6 +100,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
   const label = workload === 'apache' ? 'Apache' : 'MySQL';
   return {
     id,
+    replicable: true,
     title: `${label}-like throughput vs concurrency, sync and FlexSC, 1/2/4 cores`,
     reproduces: id === 'fig11' ? 'Figure 11' : 'Figure 14',
     description: `${label}-like server under a closed-loop benchmark: throughput (with its 95 % interval), latency and IPC per mode, for each core count and concurrency, synchronous and exception-less.`,
@@ -98,8 +110,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
     columns: THROUGHPUT_COLUMNS,
     precision: THROUGHPUT_PRECISION,
     run(point: Point, ctx: PointContext): Row[] {
-      const r = runPoint(ctx.config, serverPoint(workload, point), ctx.seed, ctx.quick);
-      record(ctx, r);
+      const r = simulate(ctx, serverPoint(workload, point));
       return [throughputRow(point, r)];
     },
     plot(rows: Row[]): TopLevelSpec {
@@ -136,6 +147,7 @@ const BREAKDOWN_CONCURRENCY: Record<'apache' | 'mysql', number> = { apache: 512,
 
 export const fig12: Experiment = {
   id: 'fig12',
+  replicable: true,
   title: 'Execution time breakdown (user, kernel, idle) on 4 cores, sync and FlexSC',
   reproduces: 'Figure 12 (a: Apache, b: MySQL)',
   description: 'Share of all cores\' cycles spent in user mode, in kernel mode and idle, for the Apache-like (512 clients) and MySQL-like (256 clients) servers on 4 cores.',
@@ -146,8 +158,7 @@ export const fig12: Experiment = {
   precision: { user_pct: 1, kernel_pct: 1, idle_pct: 1 },
   run(point: Point, ctx: PointContext): Row[] {
     const w = point.workload as 'apache' | 'mysql';
-    const r = runPoint(ctx.config, serverPoint(w, point), ctx.seed, ctx.quick);
-    record(ctx, r);
+    const r = simulate(ctx, serverPoint(w, point));
     return [{ workload: w, cores: 4, mechanism: String(point.mechanism), user_pct: r.userPct, kernel_pct: r.kernelPct, idle_pct: r.idlePct }];
   },
   plot(rows: Row[]): TopLevelSpec {
@@ -183,6 +194,7 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
   const label = workload === 'apache' ? 'Apache' : 'MySQL';
   return {
     id,
+    replicable: true,
     title: `${label}-like mean latency at 256 concurrent clients, sync and FlexSC`,
     reproduces: id === 'fig13' ? 'Figure 13' : 'Figure 15',
     description: `Mean request latency seen by the clients of the ${label}-like server at 256 concurrent clients, on 1, 2 and 4 cores.`,
@@ -192,8 +204,7 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
     columns: ['cores', 'mechanism', 'latency_mean_ms'],
     precision: { latency_mean_ms: 3 },
     run(point: Point, ctx: PointContext): Row[] {
-      const r = runPoint(ctx.config, serverPoint(workload, point), ctx.seed, ctx.quick);
-      record(ctx, r);
+      const r = simulate(ctx, serverPoint(workload, point));
       return [{ cores: Number(point.cores), mechanism: String(point.mechanism), latency_mean_ms: r.latencyMeanMs }];
     },
     plot(rows: Row[]): TopLevelSpec {
@@ -230,6 +241,7 @@ function microTable(id: 'table4' | 'table5', workload: 'apache' | 'mysql'): Expe
   const reference = () => loadReference('table4-table5-sync-microarchitecture.csv').filter((r) => r.workload === workload);
   return {
     id,
+    replicable: true,
     title: `${label}-like micro-architectural breakdown (IPC and misses per kilo-instruction), sync and FlexSC`,
     reproduces: id === 'table4' ? 'Table 4' : 'Table 5',
     description: `IPC and misses per 1000 instructions of the L3, L2, L1 d-cache, L1 i-cache, TLB and branch predictor, per execution mode, for the ${label}-like server (${BREAKDOWN_CONCURRENCY[workload]} clients) on 1 and 4 cores.`,
@@ -239,8 +251,7 @@ function microTable(id: 'table4' | 'table5', workload: 'apache' | 'mysql'): Expe
     columns: MICRO_COLUMNS,
     precision: MICRO_PRECISION,
     run(point: Point, ctx: PointContext): Row[] {
-      const r = runPoint(ctx.config, serverPoint(workload, point), ctx.seed, ctx.quick);
-      record(ctx, r);
+      const r = simulate(ctx, serverPoint(workload, point));
       return (['user', 'kernel'] as const).map((mode) => ({
         cores: Number(point.cores),
         mechanism: String(point.mechanism),
@@ -291,6 +302,7 @@ export const table5 = microTable('table5', 'mysql');
 
 export const fig16: Experiment = {
   id: 'fig16',
+  replicable: true,
   title: 'Apache-like FlexSC throughput vs syscall entries per core (2048 concurrent clients per core)',
   reproduces: 'Figure 16',
   description: 'Apache-like server on FlexSC-Threads with 64 to 512 syscall entries (1 to 8 pages) per core, 2048 concurrent clients per core, on 1 and 4 cores.',
@@ -302,8 +314,7 @@ export const fig16: Experiment = {
   run(point: Point, ctx: PointContext): Row[] {
     const cores = Number(point.cores);
     const p: ServerPoint = { workload: 'apache', cores, concurrency: 2048 * cores, mechanism: 'flexsc', pagesPerCore: Number(point.entries_per_core) / 64 };
-    const r = runPoint(ctx.config, p, ctx.seed, ctx.quick);
-    record(ctx, r);
+    const r = simulate(ctx, p);
     return [{ cores, entries_per_core: Number(point.entries_per_core), throughput_rps: r.throughputRps }];
   },
   plot(rows: Row[]): TopLevelSpec {
@@ -324,6 +335,7 @@ export const fig16: Experiment = {
 
 export const bind: Experiment = {
   id: 'bind',
+  replicable: true,
   title: 'BIND-like DNS server throughput and latency, sync and FlexSC',
   reproduces: 'Section 5 (BIND: the paper reports only a headline range, no figure)',
   description: 'BIND-like authoritative DNS server (one named thread per core) under dnsperf-like clients: throughput and mean latency per core count and concurrency. Not calibrated on BIND data.',
@@ -333,8 +345,7 @@ export const bind: Experiment = {
   columns: ['cores', 'concurrency', 'mechanism', 'throughput_rps', 'latency_mean_ms'],
   precision: { throughput_rps: 0, latency_mean_ms: 3 },
   run(point: Point, ctx: PointContext): Row[] {
-    const r = runPoint(ctx.config, serverPoint('bind', point), ctx.seed, ctx.quick);
-    record(ctx, r);
+    const r = simulate(ctx, serverPoint('bind', point));
     return [{ cores: Number(point.cores), concurrency: Number(point.concurrency), mechanism: String(point.mechanism), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs }];
   },
   plot(rows: Row[]): TopLevelSpec {
@@ -358,6 +369,7 @@ const STACK_COLUMNS = [...(['user', 'kernel'] as const).flatMap((m) => CATEGORIE
 
 export const ablation: Experiment = {
   id: 'ablation',
+  replicable: true,
   title: 'Pollution ablation: the same runs with cross-mode eviction switched off, with cycle stacks',
   reproduces: 'DESIGN.md §6b (what each FlexSC gain is made of), for fig11/fig14/table4/table5 points',
   description: 'Apache-like (512 clients) and MySQL-like (256 clients) on 1 and 4 cores, sync and FlexSC, with pollution on (the normal model) and off (a fill never evicts the other mode\'s lines): throughput, IPC per mode and the cycle stack per request.',
@@ -369,8 +381,7 @@ export const ablation: Experiment = {
   precision: Object.fromEntries([['throughput_rps', 0], ['user_ipc', 3], ['kernel_ipc', 3], ...STACK_COLUMNS.map((c) => [c, 0])]),
   run(point: Point, ctx: PointContext): Row[] {
     const w = point.workload as 'apache' | 'mysql';
-    const r = runPoint(ctx.config, serverPoint(w, point), ctx.seed, ctx.quick);
-    record(ctx, r);
+    const r = simulate(ctx, serverPoint(w, point));
     const row: Row = {
       workload: w,
       cores: Number(point.cores),

@@ -57,6 +57,12 @@ function parseMaxEvents(value: string): number {
   return n;
 }
 
+function parseReplications(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number of runs per point, 1 to 1000');
+  return n;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -67,6 +73,7 @@ interface CommonOptions {
   machine: string;
   set: string[];
   quick: boolean;
+  replications: number;
   jobs: number;
   shard?: ShardSpec;
   resume: boolean;
@@ -81,6 +88,11 @@ function withCommonOptions(cmd: Command): Command {
     .option('--machine <name>', 'machine preset (see `flexsc-sim machines`)', 'nehalem-2010')
     .option('--set <path=value>', 'override a configuration leaf, e.g. hw.l1d.sizeKiB=64 (repeatable)', collect, [])
     .option('--quick', 'reduced grids and shorter runs (smoke tests, CI)', false)
+    .addOption(
+      new Option('--replications <n>', 'server experiments: run each point n times with independent seeds, average them, and take the throughput interval from their spread')
+        .default(1)
+        .argParser(parseReplications),
+    )
     .addOption(
       new Option('--jobs <n>', 'parameter points computed at once, in worker threads (1: in this process)')
         .default(availableParallelism(), 'the number of CPUs')
@@ -102,6 +114,7 @@ function sweepOptions(command: 'run' | 'reproduce', o: CommonOptions, write: (s:
     machine: o.machine,
     overrides: o.set,
     quick: o.quick,
+    replications: o.replications,
     jobs: o.jobs,
     shard: o.shard,
     resume: o.resume,

@@ -18,6 +18,11 @@ export interface PointContext {
   seed: number;
   quick: boolean;
   /**
+   * Independent runs to average per point (`--replications`, 1 by default), for experiments
+   * that say they take them (`replicable`).
+   */
+  replications?: number;
+  /**
    * Keeps evidence about this point for ID.meta.json (`details`, keyed by the point), e.g.
    * the cycle stacks behind a row. Must be deterministic like the rows.
    */
@@ -38,6 +43,12 @@ export interface Experiment {
   columns: readonly string[];
   /** Decimal places per numeric column (0 when absent). */
   precision: Readonly<Record<string, number>>;
+  /**
+   * Its points can be replicated (`--replications N`: N independent runs averaged, the
+   * throughput interval from their spread). The server experiments can; the others are
+   * deterministic measurements or have no interval, and refuse the option.
+   */
+  replicable?: boolean;
   /** Runs one point; returns its CSV rows. Must be a pure function of (point, config, seed). */
   run(point: Point, ctx: PointContext): Row[];
   /** The chart of the experiment's rows (model beside paper where the paper has data). */

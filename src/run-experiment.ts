@@ -27,6 +27,8 @@ export interface RunOptions {
   machine: string;
   overrides: string[];
   quick: boolean;
+  /** Independent runs averaged per point of a server experiment (absent: 1). */
+  replications?: number;
   /** Called after each point (for progress reporting). */
   onPoint?: (done: number, total: number) => void;
 }
@@ -55,7 +57,8 @@ export function assembleResult(exp: Experiment, config: RunConfig, grid: readonl
 }
 
 /** The content of ID.meta.json. */
-export function experimentMeta(exp: Experiment, opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick'>, result: ExperimentResult): Record<string, unknown> {
+export function experimentMeta(exp: Experiment, opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick' | 'replications'>, result: ExperimentResult): Record<string, unknown> {
+  const replications = exp.replicable === true ? (opts.replications ?? 1) : 1;
   return {
     tool: 'flexsc-sim',
     version: toolVersion,
@@ -66,6 +69,7 @@ export function experimentMeta(exp: Experiment, opts: Pick<RunOptions, 'machine'
     overrides: opts.overrides,
     seed: opts.seed,
     quick: opts.quick,
+    ...(replications > 1 ? { replications } : {}),
     grid: exp.grid(opts.quick),
     columns: exp.columns,
     config: result.config,
@@ -92,7 +96,8 @@ export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>
   const outputs = grid.map((point: Point, index: number) => {
     let out: PointOutput;
     try {
-      out = computePoint(exp, { experiment: exp.id, index, point, config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick });
+      const replications = exp.replicable === true ? (opts.replications ?? 1) : 1;
+      out = computePoint(exp, { experiment: exp.id, index, point, config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick, ...(replications > 1 ? { replications } : {}) });
     } catch (err) {
       throw pointFailure(exp.id, index, point, err);
     }
@@ -111,11 +116,11 @@ export async function runExperiment(exp: Experiment, opts: RunOptions): Promise<
 }
 
 /** Markdown summary of a set of results: per experiment, what it reproduces and how it compares. */
-export function summaryMarkdown(results: readonly ExperimentResult[], opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick'>): string {
+export function summaryMarkdown(results: readonly ExperimentResult[], opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick' | 'replications'>): string {
   const lines = [
     '# flexsc-sim: reproduction summary',
     '',
-    `Machine \`${opts.machine}\`${opts.overrides.length ? ` with ${opts.overrides.map((o) => `\`--set ${o}\``).join(', ')}` : ''}, seed ${opts.seed}${opts.quick ? ', quick mode (reduced grids)' : ''}, flexsc-sim ${toolVersion}.`,
+    `Machine \`${opts.machine}\`${opts.overrides.length ? ` with ${opts.overrides.map((o) => `\`--set ${o}\``).join(', ')}` : ''}, seed ${opts.seed}${opts.quick ? ', quick mode (reduced grids)' : ''}${(opts.replications ?? 1) > 1 ? `, ${opts.replications} replications per server point` : ''}, flexsc-sim ${toolVersion}.`,
     '',
   ];
   for (const r of results) {

@@ -20,8 +20,9 @@
  * `entries_per_core` (multiples of 64). The machine comes from `--machine`; the file's
  * `overrides` are applied on top of the command line's `--set`s.
  *
- * `replications` (optional, 2…1000) runs each point that many times with independent seeds
- * (`replicationSeed`): every column is then the mean over the replications, and the
+ * `replications` (optional, 2…1000; it takes precedence over `--replications`) runs each
+ * point that many times with independent seeds
+ * (`runReplicated`): every column is then the mean over the replications, and the
  * throughput interval comes from the spread of the replications' throughputs (Student's t)
  * instead of batch means within one run. Batch means assume batches far apart in time are
  * independent; a server whose completions come in convoys (the Apache-like one on several
@@ -38,10 +39,7 @@ import { formatIssues } from './hw/machine-config.js';
 import type { Row } from './report/csv.js';
 import { facetLineChartSpec } from './report/plot.js';
 import { applyOverride, parseOverride, RunConfigSchema, type RunConfig } from './run-config.js';
-import { ci95Pct } from './report/stats.js';
-import { replicationSeed } from './seed.js';
-import { runPoint, serverPointOf } from './workloads/server/points.js';
-import type { ServerResult } from './workloads/server/server.js';
+import { runReplicated, serverPointOf } from './workloads/server/points.js';
 
 /** The most requests a point may measure or warm up with (a run this size takes hours). */
 export const MAX_REQUESTS = 1_000_000;
@@ -145,19 +143,17 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
     reproduces: `user experiment ${path}`,
     description: `A sweep of the ${f.workload}-like server over the grid of ${path}.`,
     source: path,
+    replicable: true,
     grid: () => points,
     columns: COLUMNS,
     precision: { throughput_rps: 0, throughput_ci95_pct: 2, latency_mean_ms: 3, latency_p99_ms: 3, user_ipc: 3, kernel_ipc: 3, user_pct: 1, kernel_pct: 1, idle_pct: 1, syscalls_per_request: 2 },
     run(point: Point, ctx: PointContext): Row[] {
       const config = withOverrides(ctx.config, f.overrides, path);
       const p = serverPointOf(f.workload, point);
-      const runs: ServerResult[] = [];
-      for (let i = 0; i < (f.replications ?? 1); i++) runs.push(runPoint(config, p, replicationSeed(ctx.seed, i), ctx.quick, f.requests));
-      const avg = (get: (r: ServerResult) => number): number => runs.reduce((sum, r) => sum + get(r), 0) / runs.length;
-      const throughputs = runs.map((r) => r.throughputRps);
-      ctx.record?.('cyclesPerRequest', meanRecord(runs.map((r) => r.stackPerRequest)));
-      ctx.record?.('locks', runs.length === 1 ? runs[0].locks : Object.fromEntries(Object.entries(runs[0].locks).map(([name, l]) => [name, { kind: l.kind, ...meanRecord(runs.map((r) => numbersOf(r.locks[name]))) }])));
-      if (runs.length > 1) ctx.record?.('replications', runs.map((r, i) => ({ seed: replicationSeed(ctx.seed, i), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs })));
+      const { result: r, summaries } = runReplicated(config, p, ctx.seed, ctx.quick, f.replications ?? ctx.replications ?? 1, f.requests);
+      ctx.record?.('cyclesPerRequest', r.stackPerRequest);
+      ctx.record?.('locks', r.locks);
+      if (summaries !== undefined) ctx.record?.('replications', summaries);
       return [
         {
           cores: p.cores,
@@ -165,16 +161,16 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
           mechanism: p.mechanism,
           pollution: String(point.pollution),
           entries_per_core: Number(point.entries_per_core) > 0 ? Number(point.entries_per_core) : config.os.flexsc.pagesPerCore * 64,
-          throughput_rps: avg((r) => r.throughputRps),
-          throughput_ci95_pct: runs.length === 1 ? runs[0].throughputCi95Pct : ci95Pct(throughputs),
-          latency_mean_ms: avg((r) => r.latencyMeanMs),
-          latency_p99_ms: avg((r) => r.latencyP99Ms),
-          user_ipc: avg((r) => r.user.ipc),
-          kernel_ipc: avg((r) => r.kernel.ipc),
-          user_pct: avg((r) => r.userPct),
-          kernel_pct: avg((r) => r.kernelPct),
-          idle_pct: avg((r) => r.idlePct),
-          syscalls_per_request: avg((r) => r.syscallsPerRequest),
+          throughput_rps: r.throughputRps,
+          throughput_ci95_pct: r.throughputCi95Pct,
+          latency_mean_ms: r.latencyMeanMs,
+          latency_p99_ms: r.latencyP99Ms,
+          user_ipc: r.user.ipc,
+          kernel_ipc: r.kernel.ipc,
+          user_pct: r.userPct,
+          kernel_pct: r.kernelPct,
+          idle_pct: r.idlePct,
+          syscalls_per_request: r.syscallsPerRequest,
         },
       ];
     },
@@ -190,19 +186,6 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
       });
     },
   };
-}
-
-/** The numeric fields of an object. */
-function numbersOf(o: object | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
-}
-
-/** Field-by-field mean of records (a field missing from one counts as 0 there). */
-function meanRecord(records: readonly Record<string, number>[]): Record<string, number> {
-  if (records.length === 1) return records[0];
-  const out: Record<string, number> = {};
-  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v / records.length;
-  return out;
 }
 
 /** Checks a user experiment's file-level overrides against a configuration before running. */

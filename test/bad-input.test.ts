@@ -89,6 +89,8 @@ describe('bad input: exit 2, the culprit named, nothing written', function () {
     ['entries that are not whole pages', ['run', 'bad-entries.json'], /grid\.entries_per_core\.0: expected a multiple of 64/],
     ['10^9 requests', ['run', 'huge.json'], /requests\.measured: Too big: expected number to be <=1000000/],
     ['one replication', ['run', 'one-replication.json'], /replications: expected at least 2 \(one run needs no replications\)/],
+    ['replications of an experiment without runs to average', ['run', 'fig9', '--replications', '3'], /--replications 3: fig9 cannot be replicated/],
+    ['a replication count that is not a whole number', ['run', 'fig11', '--replications', '2.5'], /--replications.*expected a whole number of runs per point, 1 to 1000/],
     ['an unknown key', ['run', 'extra-key.json'], /extra-key\.json: invalid experiment\n.*Unrecognized key: "color"/],
     ['an override that breaks the machine', ['run', 'bad-override.json'], /bad-override\.json: its overrides make an invalid configuration\nhw\.l1d\.sizeKiB/],
     ['an empty grid axis', ['run', 'empty-grid.json'], /grid\.cores: expected at least one value/],

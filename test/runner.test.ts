@@ -51,6 +51,7 @@ function identity(over: Partial<RunIdentity> = {}): RunIdentity {
     code: 'c0de',
     experiment: 'synthetic',
     file: '',
+    replications: 1,
     machine: 'nehalem-2010',
     overrides: [],
     seed: 1,
@@ -100,7 +101,7 @@ describe('runner: point keys and partial results', () => {
     const base = identity();
     const k = pointKey(base, 0, { n: 0 });
     expect(pointKey(identity(), 0, { n: 0 })).to.equal(k);
-    for (const over of [{ seed: 2 }, { machine: 'skylake-sp-2017' }, { overrides: ['hw.l1d.sizeKiB=64'] }, { quick: false }, { version: '0.2.0' }, { code: 'other' }, { file: 'f11e' }, { config: buildRunConfig('nehalem-2010', ['hw.l2.latency=12']) }]) {
+    for (const over of [{ seed: 2 }, { machine: 'skylake-sp-2017' }, { overrides: ['hw.l1d.sizeKiB=64'] }, { quick: false }, { version: '0.2.0' }, { code: 'other' }, { file: 'f11e' }, { replications: 3 }, { config: buildRunConfig('nehalem-2010', ['hw.l2.latency=12']) }]) {
       expect(pointKey(identity(over), 0, { n: 0 }), JSON.stringify(Object.keys(over))).to.not.equal(k);
     }
     expect(pointKey(base, 1, { n: 0 })).to.not.equal(k);

@@ -13,7 +13,8 @@ import { buildRunConfig } from '../src/run-config.js';
 import { computePoint } from '../src/runner/point.js';
 import { replicationSeed } from '../src/seed.js';
 import { loadUserExperiment } from '../src/user-experiment.js';
-import { runPoint, serverPointOf } from '../src/workloads/server/points.js';
+import { experiments } from '../experiments/index.js';
+import { averageResults, runPoint, serverPointOf } from '../src/workloads/server/points.js';
 
 describe('user experiment files', function () {
   this.timeout(120_000);
@@ -57,5 +58,37 @@ describe('user experiment files', function () {
     const reps = (out.details as { replications: { seed: number; throughput_rps: number }[] }).replications;
     expect(reps.map((r) => r.seed)).to.deep.equal(seeds);
     expect(reps.map((r) => r.throughput_rps)).to.deep.equal(tp);
+  });
+
+  it('--replications on a built-in server experiment: its rows are the mean of the replications', () => {
+    const fig13 = experiments.find((e) => e.id === 'fig13')!;
+    expect(fig13.replicable).to.equal(true);
+    const point = fig13.grid(true)[0];
+    const recorded: Record<string, unknown> = {};
+    const rows = fig13.run(point, { config, seed: 11, quick: true, replications: 2, record: (k, v) => (recorded[k] = v) });
+    const sp = serverPointOf('apache', point);
+    const runs = [0, 1].map((i) => runPoint(config, sp, replicationSeed(11, i), true));
+    expect(rows[0].latency_mean_ms).to.be.closeTo((runs[0].latencyMeanMs + runs[1].latencyMeanMs) / 2, 1e-12);
+    expect((recorded.replications as unknown[]).length).to.equal(2);
+    expect(experiments.find((e) => e.id === 'fig9')!.replicable).to.not.equal(true);
+  });
+});
+
+describe('averageResults', () => {
+  it('averages every number, nested ones too; the interval from the throughputs; backlog max; instructions summed', () => {
+    const config = buildRunConfig('nehalem-2010', []);
+    const sp = serverPointOf('bind', { cores: 1, concurrency: 4, mechanism: 'sync' });
+    const a = runPoint(config, sp, 1, true);
+    const b = runPoint(config, sp, 2, true);
+    const m = averageResults([a, b]);
+    expect(m.throughputRps).to.equal((a.throughputRps + b.throughputRps) / 2);
+    expect(m.user.ipc).to.equal((a.user.ipc + b.user.ipc) / 2);
+    const k = Object.keys(a.stackPerRequest)[0];
+    expect(m.stackPerRequest[k]).to.equal((a.stackPerRequest[k] + (b.stackPerRequest[k] ?? 0)) / 2);
+    expect(m.kernelPctByCore[0]).to.equal((a.kernelPctByCore[0] + b.kernelPctByCore[0]) / 2);
+    expect(m.throughputCi95Pct).to.be.closeTo(ci95Pct([a.throughputRps, b.throughputRps]), 1e-12);
+    expect(m.maxBacklog).to.equal(Math.max(a.maxBacklog, b.maxBacklog));
+    expect(m.simulatedInstructions).to.equal(a.simulatedInstructions + b.simulatedInstructions);
+    expect(() => averageResults([a])).to.throw(/at least two/);
   });
 });

@@ -48,13 +48,13 @@ export async function mergeCommand(
   const results: ExperimentResult[] = [];
   for (const { exp, m } of targets) {
     const result = assembleResult(exp, m.config, m.identity.grid, m.outputs);
-    const opts = { out, machine: m.identity.machine, overrides: m.identity.overrides, seed: m.identity.seed, quick: m.identity.quick };
+    const opts = { out, machine: m.identity.machine, overrides: m.identity.overrides, seed: m.identity.seed, quick: m.identity.quick, replications: m.identity.replications };
     await writeExperimentOutputs(exp, opts, result);
     results.push(result);
     write(`${exp.id}: merged ${m.files.length} shard file${m.files.length > 1 ? 's' : ''} into ${join(out, exp.id)}.{csv,meta.json,vl.json,svg,png}\n`);
   }
   if (first && fromReproduce) {
-    const opts = { machine: first.identity.machine, overrides: first.identity.overrides, seed: first.identity.seed, quick: first.identity.quick };
+    const opts = { machine: first.identity.machine, overrides: first.identity.overrides, seed: first.identity.seed, quick: first.identity.quick, replications: Math.max(...targets.map((t) => t.m.identity.replications)) };
     writeFileAtomic(join(out, 'summary.md'), summaryMarkdown(results, opts));
     write(`wrote ${join(out, 'summary.md')}\n`);
   }

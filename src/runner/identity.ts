@@ -27,6 +27,8 @@ export interface RunIdentity {
   overrides: string[];
   seed: number;
   quick: boolean;
+  /** `--replications`: independent runs averaged per point. */
+  replications: number;
   /** The experiment's parameter points, in grid order. */
   grid: Point[];
   /** The effective configuration (machine preset + overrides). */
@@ -34,7 +36,7 @@ export interface RunIdentity {
 }
 
 /** The fields of a RunIdentity in the order they are compared and reported. */
-export const IDENTITY_FIELDS = ['version', 'code', 'experiment', 'file', 'machine', 'overrides', 'seed', 'quick', 'grid', 'config'] as const;
+export const IDENTITY_FIELDS = ['version', 'code', 'experiment', 'file', 'machine', 'overrides', 'seed', 'quick', 'replications', 'grid', 'config'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
 
 /** JSON with object keys sorted, so equal values always give equal text. */
@@ -69,6 +71,7 @@ export interface IdentityRecord {
   overrides: string[];
   seed: number;
   quick: boolean;
+  replications: number;
   grid: Point[];
   /** sha256 of the canonical effective configuration. */
   config: string;

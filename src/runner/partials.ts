@@ -36,6 +36,7 @@ const PartialFileSchema = z.object({
     overrides: z.array(z.string()),
     seed: z.number(),
     quick: z.boolean(),
+    replications: z.number().int().min(1).default(1),
     grid: z.array(z.record(z.string(), CellSchema)),
     config: z.string(),
   }),

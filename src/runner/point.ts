@@ -25,6 +25,8 @@ export interface PointTask {
   /** The point's own seed (derived from experiment, point and --seed). */
   seed: number;
   quick: boolean;
+  /** `--replications` (absent: 1). */
+  replications?: number;
   /** `--max-events`: a simulation of this point that processes more events fails. */
   maxEvents?: number;
 }
@@ -65,7 +67,7 @@ export function computePoint(exp: Experiment, task: PointTask): PointOutput {
   let rows: Row[];
   setEventLimit(task.maxEvents ?? Infinity);
   try {
-    rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, record });
+    rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, replications: task.replications ?? 1, record });
   } finally {
     setEventLimit(Infinity);
   }

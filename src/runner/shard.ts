@@ -62,6 +62,7 @@ const ShardFileSchema = z.object({
     overrides: z.array(z.string()),
     seed: z.number(),
     quick: z.boolean(),
+    replications: z.number().int().min(1).default(1),
     grid: z.array(PointSchema),
     config: z.string(),
   }),
@@ -219,7 +220,8 @@ export function checkShards(shards: readonly LoadedShard[], expected: { version:
   // One merge joins the shards of one sweep: the run-wide fields agree across experiments.
   const base = merged[0];
   for (const m of merged.slice(1)) {
-    const d = identityDifference({ ...m.identity, experiment: base.identity.experiment, grid: base.identity.grid }, base.identity);
+    // Replications apply to the server experiments only (the others run once), so they may differ.
+    const d = identityDifference({ ...m.identity, experiment: base.identity.experiment, grid: base.identity.grid, replications: base.identity.replications }, base.identity);
     if (d) throw new InputError(`merge: shards of different runs: ${m.files[0]} has ${d.field} ${d.a}, ${base.files[0]} has ${d.b}; merge each run into its own --out`);
   }
   return merged;

@@ -37,6 +37,8 @@ export interface SweepOptions {
   machine: string;
   overrides: string[];
   quick: boolean;
+  /** Independent runs averaged per point (replicable experiments only; 1: none). */
+  replications?: number;
   /** Points computed at once; 1 computes them in this thread (unless maxSeconds is set). */
   jobs: number;
   shard?: ShardSpec;
@@ -97,8 +99,15 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
 
   // The points this invocation delivers, numbered across experiments for --shard.
   let numbered = 0;
+  const replications = opts.replications ?? 1;
+  if (opts.command === 'run' && replications > 1) {
+    const fixed = experiments.filter((e) => e.replicable !== true).map((e) => e.id);
+    if (fixed.length > 0) throw new InputError(`--replications ${replications}: ${fixed.join(', ')} cannot be replicated (only the server experiments and experiment files have runs to average); leave the option out`);
+  }
   const plans: Plan[] = experiments.map((exp) => {
     const grid = exp.grid(opts.quick);
+    // `reproduce --replications N` replicates the server experiments and runs the others once.
+    const reps = exp.replicable === true ? replications : 1;
     const identity: RunIdentity = {
       version: toolVersion,
       code,
@@ -108,6 +117,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
       overrides: opts.overrides,
       seed: opts.seed,
       quick: opts.quick,
+      replications: reps,
       grid,
       config,
     };
@@ -212,6 +222,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
           config,
           seed: pointSeed(id, point, opts.seed),
           quick: opts.quick,
+          ...(plan.identity.replications > 1 ? { replications: plan.identity.replications } : {}),
           ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
         };
         running.set(id, (running.get(id) ?? 0) + 1);

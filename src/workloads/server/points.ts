@@ -20,7 +20,9 @@
  * 82.9 ms where 1,024 / 11,094 requests/s is 92.3 ms; 2,048 and 2,048 give 92.3 ms, and
  * 3,000 and 4,000 give 92.3 ms as well). Throughput hardly moves (11,094–11,099).
  */
+import { ci95Pct } from '../../report/stats.js';
 import type { RunConfig } from '../../run-config.js';
+import { replicationSeed } from '../../seed.js';
 import { APACHE, apacheWorkload } from './apache.js';
 import { bindWorkload } from './bind.js';
 import { MYSQL, mysqlWorkload } from './mysql.js';
@@ -88,4 +90,63 @@ export function serverPointOf(workload: WorkloadId, point: Record<string, string
     ...(point.pollution === 'off' ? { noCrossPollution: true } : {}),
     ...(point.entries_per_core !== undefined && Number(point.entries_per_core) > 0 ? { pagesPerCore: Number(point.entries_per_core) / 64 } : {}),
   };
+}
+
+/** One replication of a point, as ID.meta.json lists it. */
+export interface ReplicationSummary {
+  seed: number;
+  throughput_rps: number;
+  latency_mean_ms: number;
+}
+
+/**
+ * Runs a point `replications` times with independent seeds (`replicationSeed`: the first
+ * is `seed` itself, so one replication is the plain run) and averages them
+ * (`averageResults`). `summaries` is undefined for a single run.
+ */
+export function runReplicated(
+  config: RunConfig,
+  p: ServerPoint,
+  seed: number,
+  quick: boolean,
+  replications: number,
+  size?: { warmup: number; measured: number },
+): { result: ServerResult; summaries?: ReplicationSummary[] } {
+  if (!Number.isInteger(replications) || replications < 1) throw new RangeError(`replications must be a whole number ≥ 1, got ${replications}`);
+  const runs: ServerResult[] = [];
+  for (let i = 0; i < replications; i++) runs.push(runPoint(config, p, replicationSeed(seed, i), quick, size));
+  if (runs.length === 1) return { result: runs[0] };
+  return {
+    result: averageResults(runs),
+    summaries: runs.map((r, i) => ({ seed: replicationSeed(seed, i), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs })),
+  };
+}
+
+/**
+ * The mean of independent runs of one point: every number (nested ones too: cycle stacks,
+ * per-mode metrics, lock statistics, calls per request) is averaged field by field, except
+ * the throughput interval, which comes from the spread of the runs' throughputs (Student's
+ * t), the backlog (the largest), and the simulated instructions (the total).
+ */
+export function averageResults(runs: readonly ServerResult[]): ServerResult {
+  if (runs.length < 2) throw new RangeError('averaging needs at least two runs');
+  const mean = meanOf(runs as readonly unknown[]) as ServerResult;
+  return {
+    ...mean,
+    throughputCi95Pct: ci95Pct(runs.map((r) => r.throughputRps)),
+    maxBacklog: Math.max(...runs.map((r) => r.maxBacklog)),
+    simulatedInstructions: runs.reduce((s, r) => s + r.simulatedInstructions, 0),
+  };
+}
+
+/** Field-by-field mean of values of one shape (numbers averaged, other leaves from the first; a key missing from some counts as 0 there). */
+function meanOf(values: readonly unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === 'number') return values.reduce((s: number, v) => s + (typeof v === 'number' ? v : 0), 0) / values.length;
+  if (Array.isArray(first)) return first.map((_x, i) => meanOf(values.map((v) => (v as unknown[])[i] ?? 0)));
+  if (first !== null && typeof first === 'object') {
+    const keys = [...new Set(values.flatMap((v) => Object.keys(v as object)))];
+    return Object.fromEntries(keys.map((k) => [k, meanOf(values.map((v) => (v as Record<string, unknown>)[k] ?? 0))]));
+  }
+  return first;
 }
