@@ -55,9 +55,11 @@ describe('user experiment files', function () {
     expect(row.throughput_ci95_pct).to.be.closeTo(ci95Pct(tp), 1e-9);
     expect(row.latency_mean_ms).to.be.closeTo(runs.reduce((s, r) => s + r.latencyMeanMs, 0) / 3, 1e-12);
     expect(row.idle_pct).to.be.closeTo(runs.reduce((s, r) => s + r.idlePct, 0) / 3, 1e-12);
-    const reps = (out.details as { replications: { seed: number; throughput_rps: number }[] }).replications;
+    const reps = (out.details as { replications: { seed: number; throughput_rps: number; idle_pct: number; kernel_pct_by_core: number[] }[] }).replications;
     expect(reps.map((r) => r.seed)).to.deep.equal(seeds);
     expect(reps.map((r) => r.throughput_rps)).to.deep.equal(tp);
+    expect(reps.map((r) => r.idle_pct)).to.deep.equal(runs.map((r) => r.idlePct));
+    expect(reps.map((r) => r.kernel_pct_by_core)).to.deep.equal(runs.map((r) => r.kernelPctByCore));
   });
 
   it('--replications on a built-in server experiment: its rows are the mean of the replications', () => {

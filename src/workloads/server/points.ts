@@ -97,6 +97,9 @@ export interface ReplicationSummary {
   seed: number;
   throughput_rps: number;
   latency_mean_ms: number;
+  idle_pct: number;
+  /** Each core's kernel share of its own cycles (which cores ran the syscalls). */
+  kernel_pct_by_core: number[];
 }
 
 /**
@@ -118,7 +121,7 @@ export function runReplicated(
   if (runs.length === 1) return { result: runs[0] };
   return {
     result: averageResults(runs),
-    summaries: runs.map((r, i) => ({ seed: replicationSeed(seed, i), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs })),
+    summaries: runs.map((r, i) => ({ seed: replicationSeed(seed, i), throughput_rps: r.throughputRps, latency_mean_ms: r.latencyMeanMs, idle_pct: r.idlePct, kernel_pct_by_core: r.kernelPctByCore })),
   };
 }
 
