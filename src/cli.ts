@@ -184,8 +184,9 @@ export function buildProgram(write: (s: string) => void = (s) => process.stdout.
     .description('join the shard files of `run --shard` / `reproduce --shard` into the normal outputs')
     .argument('<dir...>', 'directories holding ID.shard-i-of-n.json files (or the files themselves)')
     .option('--out <dir>', 'output directory', 'results')
-    .action(async (dirs: string[], o: { out: string }) => {
-      await mergeCommand(dirs, o.out, experiments, write);
+    .option('--experiment <file.json>', 'the experiment file the shards of a `run FILE.json --shard` were made from (repeatable)', collect, [])
+    .action(async (dirs: string[], o: { out: string; experiment: string[] }) => {
+      await mergeCommand(dirs, o.out, experiments, write, o.experiment);
     });
 
   program

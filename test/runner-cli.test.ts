@@ -93,6 +93,26 @@ describe('runner from the command line', function () {
       expect(readdirSync(out).sort()).to.deep.equal(['fig9.csv', 'fig9.meta.json', 'fig9.png', 'fig9.svg', 'fig9.vl.json']);
     });
 
+    it('shards of an experiment file merge with --experiment FILE.json, and only with the file they were made from', async () => {
+      const file = join(dir, 'tiny.json');
+      const spec = { id: 'tiny', workload: 'bind', grid: { cores: [1], concurrency: [2, 4], mechanism: ['sync'] }, requests: { warmup: 20, measured: 40 } };
+      writeFileSync(file, JSON.stringify(spec));
+      ok(['run', file, '--jobs', '1', '--out', join(dir, 'tiny-whole')]);
+      for (const i of [1, 2]) ok(['run', file, '--jobs', '1', '--shard', `${i}/2`, '--out', join(dir, `tiny-shard${i}`)]);
+      const shards = [join(dir, 'tiny-shard1'), join(dir, 'tiny-shard2')];
+      const missing = await inProcess(['merge', ...shards, '--out', join(dir, 'tiny-nofile')]);
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).to.match(/comes from an experiment file \(tiny\); name it with --experiment FILE\.json/);
+      ok(['merge', ...shards, '--experiment', file, '--out', join(dir, 'tiny-merged')]);
+      expect(bytes(join(dir, 'tiny-merged'), 'tiny.csv')).to.deep.equal(bytes(join(dir, 'tiny-whole'), 'tiny.csv'));
+      expect(bytes(join(dir, 'tiny-merged'), 'tiny.meta.json')).to.deep.equal(bytes(join(dir, 'tiny-whole'), 'tiny.meta.json'));
+      writeFileSync(file, JSON.stringify({ ...spec, requests: { warmup: 20, measured: 80 } }));
+      const edited = await inProcess(['merge', ...shards, '--experiment', file, '--out', join(dir, 'tiny-edited')]);
+      expect(edited.code).to.equal(2);
+      expect(edited.stderr).to.match(/was made from another version of .*tiny\.json/);
+      expect(existsSync(join(dir, 'tiny-edited'))).to.equal(false);
+    });
+
     it('merge refuses a missing shard, naming the points and the shard', async () => {
       const out = join(dir, 'merge-missing');
       const r = await inProcess(['merge', join(dir, 'shard1'), join(dir, 'shard3'), '--out', out]);

@@ -6,6 +6,8 @@
  * machine, overrides, seed, quick, grid, configuration) or that miss or repeat a point are
  * refused with exit code 2, naming the field or the points.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
@@ -14,6 +16,7 @@ import { assembleResult, summaryMarkdown, writeExperimentOutputs, type Experimen
 import { codeFingerprint } from '../runner/code-fingerprint.js';
 import { checkPointRows } from '../runner/point.js';
 import { checkShards, findShardFiles, mergeTargets, readShardFile } from '../runner/shard.js';
+import { loadUserExperiment } from '../user-experiment.js';
 import { toolVersion } from '../version.js';
 
 export async function mergeCommand(
@@ -21,12 +24,24 @@ export async function mergeCommand(
   out: string,
   registry: readonly Experiment[],
   write: (s: string) => void,
+  /** Experiment files whose `run FILE.json --shard` shards are among the inputs. */
+  experimentFiles: readonly string[] = [],
 ): Promise<void> {
   // Everything is read and checked before anything is written.
   const files = findShardFiles(inputs);
   const shards = files.map(readShardFile);
   const merged = checkShards(shards, { version: toolVersion, code: codeFingerprint() });
-  const targets = mergeTargets(merged, (id) => registry.find((e) => e.id === id));
+  const fromFiles = experimentFiles.map((f) => ({ file: f, exp: loadUserExperiment(f), hash: createHash('sha256').update(readFileSync(f)).digest('hex') }));
+  for (const m of merged) {
+    if (m.identity.file === '') continue;
+    const source = fromFiles.find((x) => x.exp.id === m.experiment);
+    if (source === undefined) throw new InputError(`merge: ${m.files[0]} comes from an experiment file (${m.experiment}); name it with --experiment FILE.json`);
+    if (source.hash !== m.identity.file) throw new InputError(`merge: ${m.files[0]} was made from another version of ${source.file} (its contents changed since); rerun the shards or use the file they were made from`);
+  }
+  const targets = mergeTargets(merged, (id) => {
+    const m = merged.find((x) => x.experiment === id);
+    return m !== undefined && m.identity.file !== '' ? fromFiles.find((x) => x.exp.id === id)?.exp : registry.find((e) => e.id === id);
+  });
   // Registry order, so summary.md lists experiments as `reproduce` does.
   targets.sort((a, b) => registry.indexOf(a.exp) - registry.indexOf(b.exp));
   const first = targets[0]?.m;
