@@ -62,5 +62,10 @@ export interface Experiment {
   summarize?(rows: Row[], details: readonly PointDetails[]): string[];
 }
 
+/** The runs per point an experiment makes when `requested` are asked for: 1 unless it is replicable. */
+export function replicationsFor(exp: Experiment, requested: number | undefined): number {
+  return exp.replicable === true ? (requested ?? 1) : 1;
+}
+
 /** What one point recorded with `PointContext.record`, beside its point (ID.meta.json `details`). */
 export type PointDetails = { point: Point } & Record<string, unknown>;

@@ -11,7 +11,7 @@
  * so the files are byte-identical.
  */
 import { join } from 'node:path';
-import type { Experiment, Point, PointDetails } from './experiment.js';
+import { replicationsFor, type Experiment, type Point, type PointDetails } from './experiment.js';
 import { toCsv, type Row } from './report/csv.js';
 import { writeFileAtomic } from './report/files.js';
 import { writeChart } from './report/plot.js';
@@ -58,7 +58,7 @@ export function assembleResult(exp: Experiment, config: RunConfig, grid: readonl
 
 /** The content of ID.meta.json. */
 export function experimentMeta(exp: Experiment, opts: Pick<RunOptions, 'machine' | 'overrides' | 'seed' | 'quick' | 'replications'>, result: ExperimentResult): Record<string, unknown> {
-  const replications = exp.replicable === true ? (opts.replications ?? 1) : 1;
+  const replications = replicationsFor(exp, opts.replications);
   return {
     tool: 'flexsc-sim',
     version: toolVersion,
@@ -96,7 +96,7 @@ export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>
   const outputs = grid.map((point: Point, index: number) => {
     let out: PointOutput;
     try {
-      const replications = exp.replicable === true ? (opts.replications ?? 1) : 1;
+      const replications = replicationsFor(exp, opts.replications);
       out = computePoint(exp, { experiment: exp.id, index, point, config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick, ...(replications > 1 ? { replications } : {}) });
     } catch (err) {
       throw pointFailure(exp.id, index, point, err);

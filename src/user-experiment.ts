@@ -21,8 +21,8 @@
  * `overrides` are applied on top of the command line's `--set`s.
  *
  * `replications` (optional, 2…1000; it takes precedence over `--replications`) runs each
- * point that many times with independent seeds
- * (`runReplicated`): every column is then the mean over the replications, and the
+ * point that many times with independent seeds (`runReplicated`): every column is then
+ * the mean over the replications, and the
  * throughput interval comes from the spread of the replications' throughputs (Student's t)
  * instead of batch means within one run. Batch means assume batches far apart in time are
  * independent; a server whose completions come in convoys (the Apache-like one on several

@@ -6,14 +6,13 @@
  * machine, overrides, seed, quick, grid, configuration) or that miss or repeat a point are
  * refused with exit code 2, naming the field or the points.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../report/files.js';
 import { assembleResult, summaryMarkdown, writeExperimentOutputs, type ExperimentResult } from '../run-experiment.js';
 import { codeFingerprint } from '../runner/code-fingerprint.js';
+import { fileSha256 } from '../runner/identity.js';
 import { checkPointRows } from '../runner/point.js';
 import { checkShards, findShardFiles, mergeTargets, readShardFile } from '../runner/shard.js';
 import { loadUserExperiment } from '../user-experiment.js';
@@ -31,7 +30,7 @@ export async function mergeCommand(
   const files = findShardFiles(inputs);
   const shards = files.map(readShardFile);
   const merged = checkShards(shards, { version: toolVersion, code: codeFingerprint() });
-  const fromFiles = experimentFiles.map((f) => ({ file: f, exp: loadUserExperiment(f), hash: createHash('sha256').update(readFileSync(f)).digest('hex') }));
+  const fromFiles = experimentFiles.map((f) => ({ file: f, exp: loadUserExperiment(f), hash: fileSha256(f) }));
   for (const m of merged) {
     if (m.identity.file === '') continue;
     const source = fromFiles.find((x) => x.exp.id === m.experiment);

@@ -9,6 +9,7 @@
  * changing the tool version, and must not be mixed in silently.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Point } from '../experiment.js';
 import type { RunConfig } from '../run-config.js';
 
@@ -50,6 +51,11 @@ export function canonicalJson(value: unknown): string {
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** sha256 of a file's bytes (an experiment file, for the `file` identity field). */
+export function fileSha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 /**

@@ -12,10 +12,8 @@
  * too — which is why it always runs points in workers, even with `--jobs 1`); SIGINT and
  * SIGTERM stop the run cleanly. A stopped run exits non-zero and keeps its finished points.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Experiment } from '../experiment.js';
+import { replicationsFor, type Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
 import { buildRunConfig } from '../run-config.js';
 import { assembleResult, writeExperimentOutputs, type ExperimentResult } from '../run-experiment.js';
@@ -23,7 +21,7 @@ import { pointSeed } from '../seed.js';
 import { toolVersion } from '../version.js';
 import { codeFingerprint } from './code-fingerprint.js';
 import { ExecutorClosed, InProcessExecutor, WorkerPool, type PointExecutor } from './executor.js';
-import type { RunIdentity } from './identity.js';
+import { fileSha256, type RunIdentity } from './identity.js';
 import { PARTIAL_DIR, PartialStore } from './partials.js';
 import { checkPointRows, pointFailure, type PointOutput, type PointTask } from './point.js';
 import { Progress } from './progress.js';
@@ -107,12 +105,12 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
   const plans: Plan[] = experiments.map((exp) => {
     const grid = exp.grid(opts.quick);
     // `reproduce --replications N` replicates the server experiments and runs the others once.
-    const reps = exp.replicable === true ? replications : 1;
+    const reps = replicationsFor(exp, replications);
     const identity: RunIdentity = {
       version: toolVersion,
       code,
       experiment: exp.id,
-      file: exp.source === undefined ? '' : createHash('sha256').update(readFileSync(exp.source)).digest('hex'),
+      file: exp.source === undefined ? '' : fileSha256(exp.source),
       machine: opts.machine,
       overrides: opts.overrides,
       seed: opts.seed,
