@@ -28,7 +28,14 @@ function serverPoint(workload: WorkloadId, point: Point): ServerPoint {
  * its evidence in meta.json.
  */
 function simulate(ctx: PointContext, p: ServerPoint): ServerResult {
-  const { result, summaries } = runReplicated(ctx.config, p, ctx.seed, ctx.quick, ctx.replications ?? 1);
+  // The same configuration and seed in another experiment of this run: computed once (memo.ts).
+  const key = { simulation: 'server', config: ctx.config, point: p, seed: ctx.seed, quick: ctx.quick, replications: ctx.replications ?? 1 };
+  let run = ctx.memo?.get(key) as ReturnType<typeof runReplicated> | undefined;
+  if (run === undefined) {
+    run = runReplicated(ctx.config, p, ctx.seed, ctx.quick, ctx.replications ?? 1);
+    ctx.memo?.put(key, run);
+  }
+  const { result, summaries } = run;
   record(ctx, result);
   if (summaries !== undefined) ctx.record?.('replications', summaries);
   return result;
@@ -59,6 +66,21 @@ function lockLines(details: readonly PointDetails[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The seed of a server configuration (`Experiment.seedKey`): that of the throughput
+ * figure's point with the same cores, concurrency and mechanism (Fig. 11 for Apache-like,
+ * Fig. 14 for MySQL-like), in every experiment that runs it — so Figs. 12 and 13/15,
+ * Tables 4/5 and the ablation report the very runs of Figs. 11/14 (and `reproduce` computes
+ * each once). The ablation's pollution-off run shares the seed of its pollution-on twin:
+ * the two differ by the pollution alone, not by their random streams.
+ */
+function configurationSeedKey(workload: 'apache' | 'mysql', point: Point): { experiment: string; point: Point } {
+  return {
+    experiment: workload === 'apache' ? 'fig11' : 'fig14',
+    point: { cores: Number(point.cores), concurrency: Number(point.concurrency), mechanism: String(point.mechanism) },
+  };
 }
 
 const grid = (cores: number[], conc: number[]): Point[] => cores.flatMap((c) => conc.flatMap((n) => MECHANISMS.map((m) => ({ cores: c, concurrency: n, mechanism: m }))));
@@ -101,6 +123,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
   return {
     id,
     replicable: true,
+    seedKey: (point: Point) => configurationSeedKey(workload, point),
     title: `${label}-like throughput vs concurrency, sync and FlexSC, 1/2/4 cores`,
     reproduces: id === 'fig11' ? 'Figure 11' : 'Figure 14',
     description: `${label}-like server under a closed-loop benchmark: throughput (with its 95 % interval), latency and IPC per mode, for each core count and concurrency, synchronous and exception-less.`,
@@ -148,6 +171,7 @@ const BREAKDOWN_CONCURRENCY: Record<'apache' | 'mysql', number> = { apache: 512,
 export const fig12: Experiment = {
   id: 'fig12',
   replicable: true,
+  seedKey: (point: Point) => configurationSeedKey(point.workload as 'apache' | 'mysql', point),
   title: 'Execution time breakdown (user, kernel, idle) on 4 cores, sync and FlexSC',
   reproduces: 'Figure 12 (a: Apache, b: MySQL)',
   description: 'Share of all cores\' cycles spent in user mode, in kernel mode and idle, for the Apache-like (512 clients) and MySQL-like (256 clients) servers on 4 cores.',
@@ -195,6 +219,7 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
   return {
     id,
     replicable: true,
+    seedKey: (point: Point) => configurationSeedKey(workload, point),
     title: `${label}-like mean latency at 256 concurrent clients, sync and FlexSC`,
     reproduces: id === 'fig13' ? 'Figure 13' : 'Figure 15',
     description: `Mean request latency seen by the clients of the ${label}-like server at 256 concurrent clients, on 1, 2 and 4 cores.`,
@@ -242,6 +267,7 @@ function microTable(id: 'table4' | 'table5', workload: 'apache' | 'mysql'): Expe
   return {
     id,
     replicable: true,
+    seedKey: (point: Point) => configurationSeedKey(workload, point),
     title: `${label}-like micro-architectural breakdown (IPC and misses per kilo-instruction), sync and FlexSC`,
     reproduces: id === 'table4' ? 'Table 4' : 'Table 5',
     description: `IPC and misses per 1000 instructions of the L3, L2, L1 d-cache, L1 i-cache, TLB and branch predictor, per execution mode, for the ${label}-like server (${BREAKDOWN_CONCURRENCY[workload]} clients) on 1 and 4 cores.`,
@@ -370,6 +396,7 @@ const STACK_COLUMNS = [...(['user', 'kernel'] as const).flatMap((m) => CATEGORIE
 export const ablation: Experiment = {
   id: 'ablation',
   replicable: true,
+  seedKey: (point: Point) => configurationSeedKey(point.workload as 'apache' | 'mysql', point),
   title: 'Pollution ablation: the same runs with cross-mode eviction switched off, with cycle stacks',
   reproduces: 'DESIGN.md §6b (what each FlexSC gain is made of), for fig11/fig14/table4/table5 points',
   description: 'Apache-like (512 clients) and MySQL-like (256 clients) on 1 and 4 cores, sync and FlexSC, with pollution on (the normal model) and off (a fill never evicts the other mode\'s lines): throughput, IPC per mode and the cycle stack per request.',

@@ -7,6 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Row } from './report/csv.js';
 import type { RunConfig } from './run-config.js';
+import { pointSeed } from './seed.js';
 
 export type ParamValue = string | number | boolean;
 export type Point = Record<string, ParamValue>;
@@ -27,6 +28,21 @@ export interface PointContext {
    * the cycle stacks behind a row. Must be deterministic like the rows.
    */
   record?: (name: string, value: unknown) => void;
+  /**
+   * Simulations shared between the experiments of one run (`RunMemo`): two points of
+   * different experiments that simulate the same configuration with the same seed compute
+   * it once. Absent outside the runner; the results are the same with or without it.
+   */
+  memo?: RunMemo;
+}
+
+/**
+ * A store of finished simulations keyed by everything that determines them (see
+ * `src/runner/memo.ts`). `get` gives back exactly what `put` was given, or undefined.
+ */
+export interface RunMemo {
+  get(key: unknown): unknown;
+  put(key: unknown, value: unknown): void;
 }
 
 export interface Experiment {
@@ -49,6 +65,13 @@ export interface Experiment {
    * deterministic measurements or have no interval, and refuse the option.
    */
   replicable?: boolean;
+  /**
+   * Which simulation a point is, for its seed (`seedOf`): points of different experiments
+   * that simulate the same configuration name the same (experiment, point) here, so they
+   * get the same seed and the same numbers (Fig. 13's 256-client rows are Fig. 11's). By
+   * default a point is its own (this experiment's id, the point).
+   */
+  seedKey?(point: Point): { experiment: string; point: Point };
   /** Runs one point; returns its CSV rows. Must be a pure function of (point, config, seed). */
   run(point: Point, ctx: PointContext): Row[];
   /** The chart of the experiment's rows (model beside paper where the paper has data). */
@@ -60,6 +83,12 @@ export interface Experiment {
    * what the points recorded (`PointContext.record`), in grid order.
    */
   summarize?(rows: Row[], details: readonly PointDetails[]): string[];
+}
+
+/** A point's seed: from its `seedKey` (default: the experiment's id and the point) and --seed. */
+export function seedOf(exp: Experiment, point: Point, seed: number): number {
+  const k = exp.seedKey?.(point) ?? { experiment: exp.id, point };
+  return pointSeed(k.experiment, k.point, seed);
 }
 
 /** The runs per point an experiment makes when `requested` are asked for: 1 unless it is replicable. */

@@ -11,13 +11,12 @@
  * so the files are byte-identical.
  */
 import { join } from 'node:path';
-import { replicationsFor, type Experiment, type Point, type PointDetails } from './experiment.js';
+import { replicationsFor, seedOf, type Experiment, type Point, type PointDetails } from './experiment.js';
 import { toCsv, type Row } from './report/csv.js';
 import { writeFileAtomic } from './report/files.js';
 import { writeChart } from './report/plot.js';
 import { buildRunConfig, type RunConfig } from './run-config.js';
 import { checkPointRows, computePoint, pointFailure, type PointOutput } from './runner/point.js';
-import { pointSeed } from './seed.js';
 import { toolVersion } from './version.js';
 
 /** What identifies a run to the user: the options shared by `run` and `reproduce`. */
@@ -97,7 +96,7 @@ export function computeExperiment(exp: Experiment, opts: Omit<RunOptions, 'out'>
     let out: PointOutput;
     try {
       const replications = replicationsFor(exp, opts.replications);
-      out = computePoint(exp, { experiment: exp.id, index, point, config, seed: pointSeed(exp.id, point, opts.seed), quick: opts.quick, ...(replications > 1 ? { replications } : {}) });
+      out = computePoint(exp, { experiment: exp.id, index, point, config, seed: seedOf(exp, point, opts.seed), quick: opts.quick, ...(replications > 1 ? { replications } : {}) });
     } catch (err) {
       throw pointFailure(exp.id, index, point, err);
     }

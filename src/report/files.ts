@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /**
  * Writes a file atomically: the content goes to a temporary name in the same directory
@@ -8,7 +9,8 @@ import { dirname, join, basename } from 'node:path';
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  // pid and thread: worker threads share the pid and may write the same file at once.
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${threadId}.tmp`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);

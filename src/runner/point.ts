@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import type { Cell, Row } from '../report/csv.js';
 import { setEventLimit } from '../model/engine.js';
 import type { RunConfig } from '../run-config.js';
+import { DiskMemo } from './memo.js';
 
 /** What a worker (or the main thread) is asked to run. */
 export interface PointTask {
@@ -29,6 +30,8 @@ export interface PointTask {
   replications?: number;
   /** `--max-events`: a simulation of this point that processes more events fails. */
   maxEvents?: number;
+  /** The run's store of shared simulations (`DiskMemo`): its directory and key salt. */
+  memo?: { dir: string; salt: string };
 }
 
 /** What one point produced: its rows and the evidence it recorded (JSON values). */
@@ -67,7 +70,8 @@ export function computePoint(exp: Experiment, task: PointTask): PointOutput {
   let rows: Row[];
   setEventLimit(task.maxEvents ?? Infinity);
   try {
-    rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, replications: task.replications ?? 1, record });
+    const memo = task.memo === undefined ? {} : { memo: new DiskMemo(task.memo.dir, task.memo.salt) };
+    rows = exp.run(task.point, { config: task.config, seed: task.seed, quick: task.quick, replications: task.replications ?? 1, record, ...memo });
   } finally {
     setEventLimit(Infinity);
   }

@@ -12,12 +12,12 @@
  * too — which is why it always runs points in workers, even with `--jobs 1`); SIGINT and
  * SIGTERM stop the run cleanly. A stopped run exits non-zero and keeps its finished points.
  */
+import { rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { replicationsFor, type Experiment } from '../experiment.js';
+import { replicationsFor, seedOf, type Experiment } from '../experiment.js';
 import { InputError } from '../errors.js';
 import { buildRunConfig } from '../run-config.js';
 import { assembleResult, writeExperimentOutputs, type ExperimentResult } from '../run-experiment.js';
-import { pointSeed } from '../seed.js';
 import { toolVersion } from '../version.js';
 import { codeFingerprint } from './code-fingerprint.js';
 import { ExecutorClosed, InProcessExecutor, WorkerPool, type PointExecutor } from './executor.js';
@@ -124,6 +124,19 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
     return { exp, identity, mine, store, outputs: new Array<PointOutput | undefined>(grid.length), remaining: mine.length };
   });
 
+  // Simulations shared between experiments (memo.ts); per shard, like the partial results,
+  // so shards running side by side in one directory never clear each other's.
+  const memoDir = join(opts.out, PARTIAL_DIR, opts.shard ? `runs.shard-${opts.shard.index}-of-${opts.shard.count}` : 'runs');
+  const memoSalt = `${toolVersion} ${code}`;
+  const clearMemo = (): void => {
+    rmSync(memoDir, { recursive: true, force: true });
+    try {
+      rmdirSync(join(opts.out, PARTIAL_DIR));
+    } catch {
+      // not empty (partial results) or already gone
+    }
+  };
+  if (!opts.resume) clearMemo();
   for (const plan of plans) {
     if (!opts.resume) {
       plan.store.clear();
@@ -218,10 +231,11 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
           index,
           point,
           config,
-          seed: pointSeed(id, point, opts.seed),
+          seed: seedOf(plan.exp, point, opts.seed),
           quick: opts.quick,
           ...(plan.identity.replications > 1 ? { replications: plan.identity.replications } : {}),
           ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
+          memo: { dir: memoDir, salt: memoSalt },
         };
         running.set(id, (running.get(id) ?? 0) + 1);
         let out: PointOutput;
@@ -266,6 +280,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
     }
     throw failure;
   }
+  clearMemo();
   for (const plan of plans) plan.store.clear();
   return { results: results.filter((r): r is ExperimentResult => r !== undefined), shardFiles };
 }
