@@ -23,6 +23,9 @@ import { writeFileAtomic } from '../report/files.js';
 
 const FORMAT = 'flexsc-sim shared run';
 
+/** Hits and stores in this thread (tests and diagnostics; workers count their own). */
+export const memoStats = { hits: 0, stores: 0 };
+
 /** JSON with object keys sorted at every level: one text per value, whatever the key order. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
@@ -64,6 +67,7 @@ export class DiskMemo implements RunMemo {
       const body = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; key?: unknown; value?: unknown };
       // Another key with the same hash, or a file that is not ours: simulate instead.
       if (body.format !== FORMAT || body.key !== text) return undefined;
+      memoStats.hits++;
       return body.value;
     } catch {
       return undefined;
@@ -74,5 +78,6 @@ export class DiskMemo implements RunMemo {
     if (!jsonFaithful(value)) return;
     const { file, text } = this.locate(key);
     writeFileAtomic(file, JSON.stringify({ format: FORMAT, key: text, value }) + '\n');
+    memoStats.stores++;
   }
 }

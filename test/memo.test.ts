@@ -1,0 +1,157 @@
+/**
+ * One seed per server configuration and the run's store of shared simulations: the same
+ * configuration in two experiments gets the same seed and is simulated once per run; what
+ * comes back from the store is exactly what was put in; the runner hands the store to every
+ * experiment of a run and deletes it when the run is done.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { experiments } from '../experiments/index.js';
+import { seedOf, type Experiment, type Point } from '../src/experiment.js';
+import type { Row } from '../src/report/csv.js';
+import { buildRunConfig } from '../src/run-config.js';
+import { DiskMemo, canonicalJson, jsonFaithful, memoStats } from '../src/runner/memo.js';
+import { computePoint } from '../src/runner/point.js';
+import { Progress } from '../src/runner/progress.js';
+import { runSweep } from '../src/runner/sweep.js';
+import { pointSeed } from '../src/seed.js';
+
+const byId = (id: string): Experiment => {
+  const e = experiments.find((x) => x.id === id);
+  if (!e) throw new Error(`no experiment ${id}`);
+  return e;
+};
+
+describe('seeds: one per server configuration', () => {
+  it('Figs. 12/13/15, Tables 4/5 and the ablation seed a configuration as Fig. 11 (Apache) or Fig. 14 (MySQL) does', () => {
+    const apache256 = { cores: 2, concurrency: 256, mechanism: 'flexsc' };
+    const s = seedOf(byId('fig11'), apache256, 1);
+    expect(s).to.equal(pointSeed('fig11', apache256, 1)); // Fig. 11's own seeds did not change
+    expect(seedOf(byId('fig13'), apache256, 1)).to.equal(s);
+    const apache512 = { cores: 4, concurrency: 512, mechanism: 'sync' };
+    const t = seedOf(byId('fig11'), apache512, 1);
+    expect(seedOf(byId('table4'), apache512, 1)).to.equal(t);
+    expect(seedOf(byId('fig12'), { workload: 'apache', ...apache512 }, 1)).to.equal(t);
+    expect(seedOf(byId('ablation'), { workload: 'apache', ...apache512, pollution: 'on' }, 1)).to.equal(t);
+    expect(seedOf(byId('ablation'), { workload: 'apache', ...apache512, pollution: 'off' }, 1)).to.equal(t);
+    const mysql = { cores: 4, concurrency: 256, mechanism: 'sync' };
+    const m = seedOf(byId('fig14'), mysql, 1);
+    for (const id of ['fig15', 'table5']) expect(seedOf(byId(id), mysql, 1)).to.equal(m);
+    expect(seedOf(byId('fig12'), { workload: 'mysql', ...mysql }, 1)).to.equal(m);
+    expect(m).to.not.equal(t);
+    // Another --seed, another mechanism: another stream.
+    expect(seedOf(byId('fig13'), apache256, 2)).to.not.equal(s);
+    expect(seedOf(byId('fig13'), { ...apache256, mechanism: 'sync' }, 1)).to.not.equal(s);
+  });
+
+  it('other experiments keep their own (id, point) seed', () => {
+    const p = { cores: 4, entries_per_core: 128 };
+    expect(seedOf(byId('fig16'), p, 1)).to.equal(pointSeed('fig16', p, 1));
+    expect(seedOf(byId('fig9'), { batch_size: 4 }, 1)).to.equal(pointSeed('fig9', { batch_size: 4 }, 1));
+  });
+});
+
+describe('DiskMemo: stores what JSON gives back exactly', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'flexsc-memo-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('canonical JSON does not depend on key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: 'z' } })).to.equal('{"a":{"c":"z","d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(canonicalJson({ a: 1, b: 2 })).to.equal(canonicalJson({ b: 2, a: 1 }));
+  });
+
+  it('only values JSON gives back exactly are faithful', () => {
+    expect(jsonFaithful({ a: [0.1, 1e-300, 123456789.123], b: 'x', c: true, d: null })).to.equal(true);
+    for (const bad of [NaN, Infinity, -Infinity, -0, undefined, [1, undefined], { a: undefined }, new Map(), new Date(0), () => 1, { a: { b: NaN } }]) {
+      expect(jsonFaithful(bad), String(bad)).to.equal(false);
+    }
+  });
+
+  it('get returns what put stored, under the same key and salt only', () => {
+    const m = new DiskMemo(dir, 'v1');
+    const value = { rps: 12345.678901234, stack: { user_l1: 0.1 + 0.2 }, cores: [1, 2] };
+    expect(m.get({ a: 1 })).to.equal(undefined);
+    m.put({ a: 1, b: [2] }, value);
+    expect(m.get({ b: [2], a: 1 })).to.deep.equal(value);
+    expect(m.get({ a: 1, b: [3] })).to.equal(undefined);
+    expect(new DiskMemo(dir, 'v2').get({ a: 1, b: [2] })).to.equal(undefined);
+  });
+
+  it('a value JSON would change is not stored (it is simulated again)', () => {
+    const m = new DiskMemo(dir, 'v1');
+    m.put({ a: 1 }, { ci: NaN });
+    expect(readdirSync(dir)).to.deep.equal([]);
+    expect(m.get({ a: 1 })).to.equal(undefined);
+  });
+
+  it('a file under the key\'s name that holds another key or garbage is a miss, not an answer', () => {
+    const m = new DiskMemo(dir, 'v1');
+    m.put({ a: 1 }, { x: 1 });
+    const [name] = readdirSync(dir);
+    writeFileSync(join(dir, name), JSON.stringify({ format: 'flexsc-sim shared run', key: 'something else', value: { x: 2 } }));
+    expect(m.get({ a: 1 })).to.equal(undefined);
+    writeFileSync(join(dir, name), '{ not json');
+    expect(m.get({ a: 1 })).to.equal(undefined);
+  });
+});
+
+describe('shared simulations in a run', function () {
+  this.timeout(120000);
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'flexsc-memo-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the runner gives every experiment of a run the same store and deletes it at the end', async () => {
+    let simulations = 0;
+    const twin = (id: string): Experiment => ({
+      id,
+      title: id,
+      reproduces: 'nothing',
+      description: 'a test experiment',
+      grid: () => [{ n: 1 }, { n: 2 }],
+      columns: ['n', 'value_ns'],
+      precision: {},
+      run: (p: Point, ctx): Row[] => {
+        const key = { n: p.n, seed: ctx.seed };
+        let v = ctx.memo?.get(key) as number | undefined;
+        if (v === undefined) {
+          simulations++;
+          v = 10 * Number(p.n);
+          ctx.memo?.put(key, v);
+        }
+        return [{ n: Number(p.n), value_ns: v }];
+      },
+      seedKey: (p: Point) => ({ experiment: 'shared', point: p }),
+      plot: () => ({ mark: 'point', data: { values: [] } }),
+    });
+    const progress = new Progress(new PassThrough(), () => undefined, false);
+    await runSweep([twin('first'), twin('second')], { command: 'run', out: dir, seed: 1, machine: 'nehalem-2010', overrides: [], quick: true, jobs: 1, resume: false, handleSignals: false, progress });
+    expect(simulations).to.equal(2); // two points, four rows
+    expect(existsSync(join(dir, '.partial'))).to.equal(false);
+  });
+
+  it('a server configuration met again comes from the store: the same rows, no new simulation', () => {
+    const config = buildRunConfig('nehalem-2010', []);
+    const memo = { dir: join(dir, 'runs'), salt: 'test' };
+    const point = { cores: 1, concurrency: 256, mechanism: 'sync' };
+    const fig13 = byId('fig13');
+    const fig11 = byId('fig11');
+    const before = { ...memoStats };
+    const a = computePoint(fig13, { experiment: 'fig13', index: 0, point, config, seed: seedOf(fig13, point, 1), quick: true, memo });
+    expect(memoStats.stores - before.stores, 'the server result was stored (it is JSON-faithful)').to.equal(1);
+    const b = computePoint(fig11, { experiment: 'fig11', index: 0, point, config, seed: seedOf(fig11, point, 1), quick: true, memo });
+    expect(memoStats.hits - before.hits).to.equal(1);
+    expect(b.rows[0].latency_mean_ms).to.equal(a.rows[0].latency_mean_ms);
+    // And without the store, the same numbers.
+    const c = computePoint(fig11, { experiment: 'fig11', index: 0, point, config, seed: seedOf(fig11, point, 1), quick: true });
+    expect(c).to.deep.equal(b);
+  });
+});
