@@ -15,25 +15,16 @@
  * depends on (configuration, point, seed, sizes) plus a salt (the code fingerprint and
  * version), hashed for the file name and kept whole in the file to rule out collisions.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunMemo } from '../experiment.js';
 import { writeFileAtomic } from '../report/files.js';
+import { canonicalJson, sha256 } from './identity.js';
 
 const FORMAT = 'flexsc-sim shared run';
 
 /** Hits and stores in this thread (tests and diagnostics; workers count their own). */
 export const memoStats = { hits: 0, stores: 0 };
-
-/** JSON with object keys sorted at every level: one text per value, whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
-  });
-}
 
 /** Whether JSON gives `value` back exactly (so a stored copy is the value itself). */
 export function jsonFaithful(value: unknown): boolean {
@@ -56,7 +47,7 @@ export class DiskMemo implements RunMemo {
 
   private locate(key: unknown): { file: string; text: string } {
     const text = canonicalJson({ salt: this.salt, key });
-    const hash = createHash('sha256').update(text).digest('hex').slice(0, 32);
+    const hash = sha256(text).slice(0, 32);
     return { file: join(this.dir, `${hash}.json`), text };
   }
 
