@@ -15,6 +15,7 @@ import type { Row } from '../src/report/csv.js';
 import { buildRunConfig } from '../src/run-config.js';
 import { canonicalJson } from '../src/runner/identity.js';
 import { DiskMemo, jsonFaithful, memoStats } from '../src/runner/memo.js';
+import { TaskPicker } from '../src/runner/picker.js';
 import { computePoint } from '../src/runner/point.js';
 import { Progress } from '../src/runner/progress.js';
 import { runSweep } from '../src/runner/sweep.js';
@@ -99,6 +100,37 @@ describe('DiskMemo: stores what JSON gives back exactly', () => {
     expect(m.get({ a: 1 })).to.equal(undefined);
     writeFileSync(join(dir, name), '{ not json');
     expect(m.get({ a: 1 })).to.equal(undefined);
+  });
+});
+
+describe('TaskPicker: a configuration being simulated is not started again', () => {
+  it('passes over a task whose seed is running and comes back to it', () => {
+    const p = new TaskPicker([7, 8, 7, 9]);
+    expect(p.take()).to.equal(0); // seed 7
+    expect(p.take()).to.equal(1); // seed 8
+    p.release(1);
+    expect(p.take()).to.equal(3); // task 2 has seed 7, still running: task 3 first
+    p.release(0);
+    expect(p.take()).to.equal(2);
+    expect(p.take()).to.equal(-1);
+  });
+
+  it('takes a conflicting task when nothing else is left, and releases count per seed', () => {
+    const p = new TaskPicker([5, 5, 5, 6]);
+    expect(p.take()).to.equal(0);
+    expect(p.take()).to.equal(3);
+    expect(p.take()).to.equal(1); // only seed-5 tasks left: take one rather than idle
+    p.release(0);
+    expect(p.take()).to.equal(2); // seed 5 still in flight (task 1), but nothing else is left
+    p.release(1);
+    p.release(2);
+    p.release(3);
+    expect(p.take()).to.equal(-1);
+  });
+
+  it('in queue order when all seeds differ', () => {
+    const p = new TaskPicker([1, 2, 3]);
+    expect([p.take(), p.take(), p.take(), p.take()]).to.deep.equal([0, 1, 2, -1]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The runner behind `run` and `reproduce`: the parameter points of all selected
  * experiments go into one queue (experiment order, then grid order) served by `--jobs`
- * workers, so the cores stay busy across experiment boundaries. As each point finishes,
+ * workers, so the cores stay busy across experiment boundaries (picker.ts: a point whose
+ * configuration another worker is simulating waits its turn). As each point finishes,
  * its rows are checked (`checkPointRows`) and kept as a partial result; when an
  * experiment's points are all done its outputs are written — rows in grid order, whatever
  * the completion order, so the files are byte-identical for any `--jobs`.
@@ -20,6 +21,7 @@ import { buildRunConfig } from '../run-config.js';
 import { assembleResult, writeExperimentOutputs, type ExperimentResult } from '../run-experiment.js';
 import { toolVersion } from '../version.js';
 import { codeFingerprint } from './code-fingerprint.js';
+import { TaskPicker } from './picker.js';
 import { ExecutorClosed, InProcessExecutor, WorkerPool, type PointExecutor } from './executor.js';
 import { fileSha256, type RunIdentity } from './identity.js';
 import { PARTIAL_DIR, PartialStore } from './partials.js';
@@ -219,10 +221,11 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
     plans.forEach((plan, i) => {
       if (plan.remaining === 0) finalize(i);
     });
-    let next = 0;
+    const seeds = tasks.map(({ plan, index }) => seedOf(plan.exp, plan.identity.grid[index], opts.seed));
+    const picker = new TaskPicker(seeds);
     const lane = async (): Promise<void> => {
-      while (!failure && next < tasks.length) {
-        const { plan, index } = tasks[next++];
+      for (let t = picker.take(); !failure && t >= 0; t = picker.take()) {
+        const { plan, index } = tasks[t];
         const point = plan.identity.grid[index];
         const id = plan.exp.id;
         const task: PointTask = {
@@ -231,7 +234,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
           index,
           point,
           config,
-          seed: seedOf(plan.exp, point, opts.seed),
+          seed: seeds[t],
           quick: opts.quick,
           ...(plan.identity.replications > 1 ? { replications: plan.identity.replications } : {}),
           ...(opts.maxEvents !== undefined ? { maxEvents: opts.maxEvents } : {}),
@@ -245,6 +248,7 @@ export async function runSweep(experiments: readonly Experiment[], opts: SweepOp
           if (!(err instanceof ExecutorClosed)) stop(pointFailure(id, index, point, err));
           return;
         } finally {
+          picker.release(t);
           const r = (running.get(id) ?? 1) - 1;
           if (r === 0) running.delete(id);
           else running.set(id, r);
