@@ -76,6 +76,11 @@ function lockLines(details: readonly PointDetails[]): string[] {
  * each once). The ablation's pollution-off run shares the seed of its pollution-on twin:
  * the two differ by the pollution alone, not by their random streams.
  */
+/** The summary's note that an experiment reports another's runs (configurationSeedKey). */
+function sameRuns(which: string): string {
+  return `The same simulations as ${which}: a server configuration has one seed, whichever experiment reports it.`;
+}
+
 function configurationSeedKey(workload: 'apache' | 'mysql', point: Point): { experiment: string; point: Point } {
   return {
     experiment: workload === 'apache' ? 'fig11' : 'fig14',
@@ -210,6 +215,7 @@ export const fig12: Experiment = {
     }
     const locks = lockLines(details);
     if (locks.length > 0) lines.push('', 'Locks over the measured window (is a lock why cores idle?):', '', ...locks);
+    lines.push('', sameRuns("fig11's 4-core, 512-client rows (Apache) and fig14's 4-core, 256-client rows (MySQL)"));
     return lines;
   },
 };
@@ -247,10 +253,11 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
     },
     summarize(rows: Row[]): string[] {
       const misc = loadReference('sync-baselines-misc.csv');
-      return rows.map((r) => {
+      const lines = rows.map((r) => {
         const p = misc.find((x) => x.quantity === `${workload}_sync_latency_256_${r.cores}core`)?.value;
         return `- ${r.cores} core${r.cores === 1 ? '' : 's'}, ${r.mechanism}: ${Number(r.latency_mean_ms).toFixed(1)} ms${r.mechanism === 'sync' && p !== undefined ? ` (paper ${p})` : ''}`;
       });
+      return [...lines, '', sameRuns(`${workload === 'apache' ? 'fig11' : 'fig14'}'s 256-client rows`)];
     },
   };
 }
@@ -318,7 +325,7 @@ function microTable(id: 'table4' | 'table5', workload: 'apache' | 'mysql'): Expe
           `| ${r.cores} | ${r.exec_mode} | ${r.mechanism} | ${Number(r.ipc).toFixed(2)}${r.mechanism === 'sync' && p ? ` (${p.ipc})` : ''} | ${cell('l3_mpki', 'l3_mpki')} | ${cell('l2_mpki', 'l2_mpki')} | ${cell('l1d_mpki', 'dcache_mpki')} | ${cell('l1i_mpki', 'icache_mpki')} | ${cell('tlb_mpki', 'tlb_mpki')} | ${cell('branch_mpki', 'branch_mpki')} |`,
         );
       }
-      return lines;
+      return [...lines, '', sameRuns(workload === 'apache' ? "fig11's 512-client rows" : "fig14's 256-client rows")];
     },
   };
 }

@@ -49,6 +49,16 @@ describe('seeds: one per server configuration', () => {
     expect(seedOf(byId('fig13'), { ...apache256, mechanism: 'sync' }, 1)).to.not.equal(s);
   });
 
+  it('the summaries of the experiments that report Fig. 11/14 runs say which', () => {
+    const lat = [{ cores: 1, mechanism: 'sync', latency_mean_ms: 20 }];
+    expect(byId('fig13').summarize!(lat, []).join('\n')).to.include("The same simulations as fig11's 256-client rows");
+    expect(byId('fig15').summarize!(lat, []).join('\n')).to.include("The same simulations as fig14's 256-client rows");
+    const micro = [{ cores: 1, mechanism: 'sync', exec_mode: 'user', ipc: 0.5, l3_mpki: 1, l2_mpki: 1, l1d_mpki: 1, l1i_mpki: 1, tlb_mpki: 1, branch_mpki: 1 }];
+    expect(byId('table4').summarize!(micro, []).join('\n')).to.include("fig11's 512-client rows");
+    expect(byId('table5').summarize!(micro, []).join('\n')).to.include("fig14's 256-client rows");
+    expect(byId('fig11').summarize!([], []).join('\n')).to.not.include('The same simulations');
+  });
+
   it('other experiments keep their own (id, point) seed', () => {
     const p = { cores: 4, entries_per_core: 128 };
     expect(seedOf(byId('fig16'), p, 1)).to.equal(pointSeed('fig16', p, 1));
