@@ -68,6 +68,9 @@ function lockLines(details: readonly PointDetails[]): string[] {
   return out;
 }
 
+/** The throughput figure whose runs a workload's other experiments report. */
+const THROUGHPUT_FIGURE = { apache: 'fig11', mysql: 'fig14' } as const;
+
 /**
  * The seed of a server configuration (`Experiment.seedKey`): that of the throughput
  * figure's point with the same cores, concurrency and mechanism (Fig. 11 for Apache-like,
@@ -76,16 +79,16 @@ function lockLines(details: readonly PointDetails[]): string[] {
  * each once). The ablation's pollution-off run shares the seed of its pollution-on twin:
  * the two differ by the pollution alone, not by their random streams.
  */
+function configurationSeedKey(workload: 'apache' | 'mysql', point: Point): { experiment: string; point: Point } {
+  return {
+    experiment: THROUGHPUT_FIGURE[workload],
+    point: { cores: Number(point.cores), concurrency: Number(point.concurrency), mechanism: String(point.mechanism) },
+  };
+}
+
 /** The summary's note that an experiment reports another's runs (configurationSeedKey). */
 function sameRuns(which: string): string {
   return `The same simulations as ${which}: a server configuration has one seed, whichever experiment reports it.`;
-}
-
-function configurationSeedKey(workload: 'apache' | 'mysql', point: Point): { experiment: string; point: Point } {
-  return {
-    experiment: workload === 'apache' ? 'fig11' : 'fig14',
-    point: { cores: Number(point.cores), concurrency: Number(point.concurrency), mechanism: String(point.mechanism) },
-  };
 }
 
 const grid = (cores: number[], conc: number[]): Point[] => cores.flatMap((c) => conc.flatMap((n) => MECHANISMS.map((m) => ({ cores: c, concurrency: n, mechanism: m }))));
@@ -215,10 +218,13 @@ export const fig12: Experiment = {
     }
     const locks = lockLines(details);
     if (locks.length > 0) lines.push('', 'Locks over the measured window (is a lock why cores idle?):', '', ...locks);
-    lines.push('', sameRuns("fig11's 4-core, 512-client rows (Apache) and fig14's 4-core, 256-client rows (MySQL)"));
+    lines.push('', sameRuns(`${THROUGHPUT_FIGURE.apache}'s 4-core, ${BREAKDOWN_CONCURRENCY.apache}-client rows (Apache) and ${THROUGHPUT_FIGURE.mysql}'s 4-core, ${BREAKDOWN_CONCURRENCY.mysql}-client rows (MySQL)`));
     return lines;
   },
 };
+
+/** Figs. 13 and 15: mean latency at 256 concurrent clients. */
+const LATENCY_CONCURRENCY = 256;
 
 function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Experiment {
   const label = workload === 'apache' ? 'Apache' : 'MySQL';
@@ -230,7 +236,7 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
     reproduces: id === 'fig13' ? 'Figure 13' : 'Figure 15',
     description: `Mean request latency seen by the clients of the ${label}-like server at 256 concurrent clients, on 1, 2 and 4 cores.`,
     grid(quick: boolean): Point[] {
-      return (quick ? [1] : CORES).flatMap((c) => MECHANISMS.map((m) => ({ cores: c, concurrency: 256, mechanism: m })));
+      return (quick ? [1] : CORES).flatMap((c) => MECHANISMS.map((m) => ({ cores: c, concurrency: LATENCY_CONCURRENCY, mechanism: m })));
     },
     columns: ['cores', 'mechanism', 'latency_mean_ms'],
     precision: { latency_mean_ms: 3 },
@@ -257,7 +263,7 @@ function latencyFigure(id: 'fig13' | 'fig15', workload: 'apache' | 'mysql'): Exp
         const p = misc.find((x) => x.quantity === `${workload}_sync_latency_256_${r.cores}core`)?.value;
         return `- ${r.cores} core${r.cores === 1 ? '' : 's'}, ${r.mechanism}: ${Number(r.latency_mean_ms).toFixed(1)} ms${r.mechanism === 'sync' && p !== undefined ? ` (paper ${p})` : ''}`;
       });
-      return [...lines, '', sameRuns(`${workload === 'apache' ? 'fig11' : 'fig14'}'s 256-client rows`)];
+      return [...lines, '', sameRuns(`${THROUGHPUT_FIGURE[workload]}'s ${LATENCY_CONCURRENCY}-client rows`)];
     },
   };
 }
@@ -325,7 +331,7 @@ function microTable(id: 'table4' | 'table5', workload: 'apache' | 'mysql'): Expe
           `| ${r.cores} | ${r.exec_mode} | ${r.mechanism} | ${Number(r.ipc).toFixed(2)}${r.mechanism === 'sync' && p ? ` (${p.ipc})` : ''} | ${cell('l3_mpki', 'l3_mpki')} | ${cell('l2_mpki', 'l2_mpki')} | ${cell('l1d_mpki', 'dcache_mpki')} | ${cell('l1i_mpki', 'icache_mpki')} | ${cell('tlb_mpki', 'tlb_mpki')} | ${cell('branch_mpki', 'branch_mpki')} |`,
         );
       }
-      return [...lines, '', sameRuns(workload === 'apache' ? "fig11's 512-client rows" : "fig14's 256-client rows")];
+      return [...lines, '', sameRuns(`${THROUGHPUT_FIGURE[workload]}'s ${BREAKDOWN_CONCURRENCY[workload]}-client rows`)];
     },
   };
 }
