@@ -9,7 +9,7 @@
  * maps, and the kernel's network-path densities (`src/model/net-paths.json`), against
  * Fig. 11's sync throughput at 1 and 4 cores, Table 4's sync IPC and MPKI (user and
  * kernel, 1 and 4 cores) and Fig. 12a's 4-core sync time breakdown.
- * mysql: the MySQL-like program's footprint, work per transaction and coarse lock, with
+ * mysql: the MySQL-like program's footprint, work per transaction and hot-mutex share, with
  * the network paths as Apache set them, against Fig. 14's sync throughput (1 and 4 cores,
  * the peak and the fall at 256), Table 5's sync rows, Fig. 12b and the 25 % kernel share.
  *
@@ -93,8 +93,7 @@ function initial(): Params {
   } else {
     footprintParams(MYSQL.footprint, 'u.', p);
     p.U = MYSQL.userInstructionsPerTransaction;
-    p.locks = MYSQL.locksPerStatement;
-    p.hold = MYSQL.lockHoldInstructions;
+    p.lockedShare = MYSQL.lockedShare;
   }
   return p;
 }
@@ -104,7 +103,7 @@ function workloadOf(q: Params): ServerWorkload {
     const a: ApacheParams = { ...APACHE, footprint: footprintOf(APACHE.footprint, q, 'u.'), userInstructionsPerRequest: q.U, poolMaps: Math.max(0, q.poolMaps), poolFaults: Math.max(0, Math.round(q.poolFaults)) };
     return apacheWorkload(a);
   }
-  const m: MysqlParams = { ...MYSQL, footprint: footprintOf(MYSQL.footprint, q, 'u.'), userInstructionsPerTransaction: q.U, locksPerStatement: Math.max(0, q.locks), lockHoldInstructions: q.hold };
+  const m: MysqlParams = { ...MYSQL, footprint: footprintOf(MYSQL.footprint, q, 'u.'), userInstructionsPerTransaction: q.U, lockedShare: Math.min(0.95, Math.max(0, q.lockedShare)) };
   return mysqlWorkload(m);
 }
 

@@ -4,7 +4,7 @@ import { createRandom } from '../src/model/engine.js';
 import { FlexscThreads } from '../src/model/flexsc-threads.js';
 import type { FootprintSpec } from '../src/model/footprint.js';
 import { Kernel, type Task } from '../src/model/kernel.js';
-import { RwSemaphore, SpinLock, UserMutex } from '../src/model/locks.js';
+import { INNODB_SPIN, RwSemaphore, SpinLock, SpinWaitMutex, UserMutex, spinWaitEnter, type SpinWaitStep } from '../src/model/locks.js';
 import type { Action, Program, SyscallRequest } from '../src/model/program.js';
 import { NptlThread } from '../src/model/sync-path.js';
 import { SYSCALLS, kernelOps, withShape } from '../src/model/syscalls.js';
@@ -107,6 +107,43 @@ describe('OS model: locks', () => {
     expect(m.unlock('a')).to.equal('b');
     expect(m.unlock('b')).to.equal(undefined);
     expect(m.held).to.equal(false);
+  });
+
+  it('spin-then-sleep mutex: barging test-and-set, InnoDB spin rounds, one yield, then a sleep; unlock wakes every sleeper', () => {
+    let now = 0;
+    const m = new SpinWaitMutex<string>('hot');
+    m.clock = () => now;
+    expect(m.tryLock('a', true)).to.equal(true);
+    // b enters while a holds it: 30 delay rounds of 0 … 5 × 50 iterations, a yield, a last try, a sleep.
+    const draws = [0.0, 0.99, 0.5];
+    let d = 0;
+    const b = spinWaitEnter(m, 'b', () => draws[d++ % draws.length]);
+    const steps: SpinWaitStep[] = [];
+    for (let r = b.next(); r.done !== true && r.value.kind !== 'sleep'; r = b.next()) steps.push(r.value);
+    expect(steps.length).to.equal(INNODB_SPIN.rounds + 1);
+    expect(steps.slice(0, 3).map((s) => (s.kind === 'delay' ? s.iterations : -1))).to.deep.equal([0, 250, 150]);
+    expect(steps[INNODB_SPIN.rounds].kind).to.equal('yield');
+    expect(m.sleeping).to.equal(1);
+    // c sleeps too; d is spinning (not a sleeper) when a unlocks.
+    const c = spinWaitEnter(m, 'c', () => 0.5);
+    let r = c.next();
+    while (r.done !== true && r.value.kind !== 'sleep') r = c.next();
+    const dd = spinWaitEnter(m, 'd', () => 0.5);
+    expect(dd.next().value).to.deep.equal({ kind: 'delay', iterations: 150 });
+    now = 50;
+    expect(m.unlock('a')).to.deep.equal(['b', 'c']); // a broadcast: every sleeper, not one
+    expect(m.sleeping).to.equal(0);
+    // The spinner reads the word free after its round and takes it first (barging): the woken sleepers spin again.
+    expect(dd.next().done).to.equal(true);
+    expect(m.held).to.equal(true);
+    expect(b.next().value).to.deep.equal({ kind: 'delay', iterations: 0 });
+    now = 80;
+    expect(m.unlock('d')).to.deep.equal([]);
+    expect(b.next().done).to.equal(true); // b's next check finds it free
+    expect(() => m.unlock('c')).to.throw(/does not hold/);
+    expect(() => m.tryLock('b')).to.throw(/relocked/);
+    expect({ acq: m.acquisitions, cont: m.contended }).to.deep.equal({ acq: 4, cont: 3 });
+    expect(m.waitCycles).to.equal(50 + 80); // d from 0 to 50, b from 0 to 80 (c still waits)
   });
 
   it('kernel paths put mmap_sem, the shootdown and the wait point where the catalog says', () => {
@@ -216,6 +253,56 @@ describe('OS model: the synchronous path', () => {
     expect(flexsc.k.calls.get('futex') ?? 0).to.equal(kicks);
     expect(kicks).to.be.lessThan(flexsc.m.contended + 1);
     expect(flexsc.h.runtime!.exited).to.equal(4);
+  });
+  it('a spin-then-sleep mutex spins in user mode on other cores, sleeps in futex waits under NPTL, never in futex under FlexSC-Threads', () => {
+    const run = (mechanism: Mechanism, cores: number) => {
+      const k = new Kernel({ config: config([`hw.cores=${cores}`]), seed: 5 });
+      const m = k.registerLock(new SpinWaitMutex<unknown>('hot'));
+      let inside = 0;
+      let maxInside = 0;
+      let entered = 0;
+      const prog = function* (): Generator<Action> {
+        for (let i = 0; i < 20; i++) {
+          yield { kind: 'compute', instructions: 5_000 };
+          yield { kind: 'lock', mutex: m };
+          inside++;
+          entered++;
+          maxInside = Math.max(maxInside, inside);
+          yield { kind: 'compute', instructions: 60_000 };
+          inside--;
+          yield { kind: 'unlock', mutex: m };
+          yield { kind: 'syscall', call: { name: 'getppid' } };
+        }
+      };
+      const h = spawnAll(k, mechanism, Array.from({ length: 6 }, () => prog()));
+      k.run();
+      k.checkCycleStacks();
+      const userInstructions = k.cpus.reduce((s, c) => s + c.core.stack.event(USER, 'instructions'), 0);
+      return { k, m, h, maxInside, entered, userInstructions };
+    };
+    const work = 6 * 20 * (5_000 + 60_000);
+    const sync = run('sync', 4);
+    expect(sync.maxInside).to.equal(1);
+    expect(sync.entered).to.equal(120);
+    expect(sync.m.held).to.equal(false);
+    expect(sync.m.contended).to.be.greaterThan(20);
+    // Waiters on other cores spin: user instructions beyond the program's work.
+    expect(sync.userInstructions).to.be.greaterThan(work * 1.05);
+    // Held far longer than 30 rounds, so waiters give up spinning: a yield, then a futex wait.
+    expect(sync.k.calls.get('sched_yield') ?? 0).to.be.greaterThan(0);
+    expect(sync.k.calls.get('futex') ?? 0).to.be.greaterThan(0);
+    const flexsc = run('flexsc', 4);
+    expect(flexsc.maxInside).to.equal(1);
+    expect(flexsc.entered).to.equal(120);
+    expect(flexsc.h.runtime!.exited).to.equal(6);
+    expect(flexsc.userInstructions).to.be.greaterThan(work * 1.05);
+    // Sleeps are user-level: a futex call only to wake a carrier that slept.
+    const kicks = flexsc.h.runtime!.carriers.reduce((n, c) => n + c.kicksSent, 0);
+    expect(flexsc.k.calls.get('futex') ?? 0).to.equal(kicks);
+    // On one core a holder cannot run while another thread spins, but nothing is lost either.
+    const one = run('sync', 1);
+    expect(one.entered).to.equal(120);
+    expect(one.maxInside).to.equal(1);
   });
 });
 

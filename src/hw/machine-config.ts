@@ -60,6 +60,8 @@ export const HwSchema = z
     core: z.strictObject({
       dataMissOverlap: z.number().min(0).max(1),
       robInstructions: int(1, 4096),
+      /** Latency of one `pause` instruction (spin-wait loops). */
+      pauseCycles: int(1, 10_000),
     }),
     /**
      * false: the pollution ablation (DESIGN.md §6b) — user and kernel code each have their

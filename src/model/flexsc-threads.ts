@@ -12,7 +12,9 @@
  *   real synchronous syscall that sleeps until the core's pages have a done entry (the
  *   waker's policy and the syscall-thread activation are in `flexsc.ts`);
  * - a thread that finds every entry of its core busy parks at user level until one frees;
- * - application locks and semaphores block at user level: no futex waits. A thread handed
+ * - application locks and semaphores block at user level: no futex waits (a spin-then-sleep
+ *   mutex spins in user mode first, exactly as under NPTL, and its `sched_yield` is posted
+ *   like any call). A thread handed
  *   a lock goes back to the ready queue of its own carrier; if that carrier sleeps (in
  *   flexsc_wait, or with nothing to run), the releasing carrier wakes it with a synchronous
  *   `futex` wake (an exception-less one would wait for a syscall thread to run, and none
@@ -28,7 +30,7 @@ import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Ta
 import { JOB_DONE, KernelJob } from './kernel-job.js';
 import type { FootprintRunner, FootprintSpec, Placement } from './footprint.js';
 import { FlexscProcess, SyscallThread, type EntryOwner } from './flexsc.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, UserSemaphore, type UserMutex } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, spinWaitEnter, UserSemaphore, type SpinWaitMutex, type SpinWaitStep, type UserMutex } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 
 /** Entries harvested per step at most (keeps segments bounded). */
@@ -56,6 +58,8 @@ export class UserThread implements EntryOwner {
   outstanding = 0;
   exited = false;
   syscalls = 0;
+  /** A spin-then-sleep mutex being entered, and the steps left to enter it. */
+  entering: { mutex: SpinWaitMutex<UserThread>; steps: Generator<SpinWaitStep, void, undefined> } | null = null;
 
   constructor(
     readonly id: number,
@@ -205,6 +209,21 @@ export class Carrier extends Task {
         this.current = null;
         continue;
       }
+      if (u.entering !== null) {
+        const st = u.entering.steps.next();
+        if (st.done === true) {
+          u.entering = null;
+          continue;
+        }
+        const s = st.value;
+        if (s.kind === 'delay') {
+          k.spinDelay(cpu, this, u.entering.mutex, s.iterations, u.placement);
+          return TIMED;
+        }
+        if (s.kind === 'yield') u.queued.push({ name: 'sched_yield' }); // posted like any call
+        else this.current = null; // sleeps at user level until an unlock readies it
+        continue;
+      }
       const step = u.program.next();
       if (step.done === true) {
         this.finish(u);
@@ -222,12 +241,23 @@ export class Carrier extends Task {
           u.queued.push(...a.calls);
           continue;
         case 'lock': {
+          if (a.mutex.kind === 'spin-mutex') {
+            const m = a.mutex as SpinWaitMutex<UserThread>;
+            u.entering = { mutex: m, steps: spinWaitEnter(m, u, () => k.rng.random()) };
+            k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
+            return TIMED;
+          }
           const m = a.mutex as UserMutex<UserThread>;
           if (!m.lock(u)) this.current = null; // blocks at user level until handed the lock
           k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
           return TIMED;
         }
         case 'unlock': {
+          if (a.mutex.kind === 'spin-mutex') {
+            for (const w of (a.mutex as SpinWaitMutex<UserThread>).unlock(u)) this.makeReady(w);
+            k.mutexFastPath(cpu, this, a.mutex, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
+            return TIMED;
+          }
           const m = a.mutex as UserMutex<UserThread>;
           const heir = m.unlock(u);
           if (heir !== undefined) this.makeReady(heir);

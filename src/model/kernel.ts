@@ -47,7 +47,7 @@ import { Machine } from '../hw/machine.js';
 import type { RunConfig } from '../run-config.js';
 import { EventLimitExceeded, Entity, createRandom, createSim, getEventLimit, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
 import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
-import { RwSemaphore, type LockCounters, type UserMutex, type UserSemaphore } from './locks.js';
+import { RwSemaphore, type LockCounters, type SpinWaitMutex, type UserMutex, type UserSemaphore } from './locks.js';
 import { SYSCALLS, type SyscallSpec } from './syscalls.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -62,6 +62,11 @@ export const EXITED = 3;
 /** The task gives up the CPU but stays ready (kernel threads between units of work). */
 export const YIELD = 4;
 export type StepResult = typeof TIMED | typeof BLOCKED | typeof SPIN | typeof EXITED | typeof YIELD;
+
+/** Instructions per iteration of a spin-wait delay loop (`j += i; pause; i++; cmp; jb`). */
+export const SPIN_LOOP_INSTRUCTIONS = 5;
+/** Instructions of a spin round's check of the lock word and loop control (estimate). */
+export const SPIN_CHECK_INSTRUCTIONS = 6;
 
 export type TaskState = 'ready' | 'running' | 'blocked' | 'exited';
 
@@ -695,11 +700,44 @@ export class Kernel {
    * The user-mode fast path of a mutex lock or unlock: a short segment of the process's
    * code that writes the lock's cache line (so a lock shared by cores pays transfers).
    */
-  mutexFastPath(cpu: Cpu, task: Task, mutex: UserMutex<unknown> | UserSemaphore<unknown>, instructions: number, at: Placement = task.placement): void {
-    if (mutex.line < 0) mutex.line = this.alloc.base(`mutex/p${task.process.space}/${mutex.name}`, 1, 1) / this.config.hw.lineBytes;
-    const line = mutex.line;
+  mutexFastPath(cpu: Cpu, task: Task, mutex: UserMutex<unknown> | UserSemaphore<unknown> | SpinWaitMutex<unknown>, instructions: number, at: Placement = task.placement): void {
+    const line = this.lockLine(task, mutex);
     const page = Math.floor(line / this.linesPerPage);
     task.process.user.run(cpu.core, instructions, at, this.rng, undefined, (core) => core.dref(line, page, false, true, task.process.space));
+  }
+
+  private lockLine(task: Task, mutex: UserMutex<unknown> | UserSemaphore<unknown> | SpinWaitMutex<unknown>): number {
+    if (mutex.line < 0) mutex.line = this.alloc.base(`mutex/p${task.process.space}/${mutex.name}`, 1, 1) / this.config.hw.lineBytes;
+    return mutex.line;
+  }
+
+  /**
+   * One round of a spin-wait's delay loop (InnoDB's `ut_delay`: `iterations` × `j += i;
+   * pause`), then a read of the lock word — a transfer when another core wrote it last.
+   * User-mode work of its own tiny footprint: its instructions retire at the `pause`
+   * instruction's latency.
+   */
+  spinDelay(cpu: Cpu, task: Task, mutex: SpinWaitMutex<unknown>, iterations: number, at: Placement = task.placement): void {
+    const line = this.lockLine(task, mutex);
+    const page = Math.floor(line / this.linesPerPage);
+    const instructions = SPIN_LOOP_INSTRUCTIONS * iterations + SPIN_CHECK_INSTRUCTIONS;
+    this.runner(this.spinLoop).run(cpu.core, instructions, at, this.rng, undefined, (core) => core.dref(line, page, false, false, task.process.space));
+  }
+
+  /**
+   * The delay loop's footprint: one code line, no data. Per iteration five instructions
+   * (add, pause, increment, compare, branch) take the `pause`'s latency plus about one
+   * cycle for the other four, so its base CPI is (pauseCycles + 1) / 5.
+   */
+  private get spinLoop(): FootprintSpec {
+    const pause = this.config.hw.core.pauseCycles;
+    return {
+      name: 'spin-wait-loop',
+      mode: 'user',
+      baseCpi: (pause + 1) / SPIN_LOOP_INSTRUCTIONS,
+      mispredictsPerKilo: 0,
+      regions: [{ name: 'code', side: 'code', scope: 'shared', lines: 1, pattern: 'pass' }],
+    };
   }
 
   /** Cache lines per page. */

@@ -12,11 +12,13 @@
  * - `UserMutex`: an application lock (pthread mutex). Ownership is handed to the first
  *   waiter on unlock. How a contended lock waits differs by mechanism: futex syscalls
  *   under NPTL, user-level blocking under FlexSC-Threads.
+ * - `SpinWaitMutex`: an application's own spin-then-sleep lock (InnoDB's mutex): waiters
+ *   spin in user mode, then sleep; an unlock wakes every sleeper and the fastest takes it.
  */
 export type RwMode = 'read' | 'write';
 
 /** What kind of lock: a semaphore counts units and is never held. */
-export type LockKind = 'rw-semaphore' | 'spinlock' | 'mutex' | 'semaphore';
+export type LockKind = 'rw-semaphore' | 'spinlock' | 'mutex' | 'spin-mutex' | 'semaphore';
 
 /**
  * What every lock counts, for the run's evidence (`ID.meta.json` details): acquisitions,
@@ -256,5 +258,141 @@ export class UserSemaphore<W = unknown> extends LockCounters {
 
   get waiting(): number {
     return this.waiters.length;
+  }
+}
+
+/**
+ * How a spin-then-sleep mutex spins before it sleeps: InnoDB's `mutex_spin_wait`
+ * (MySQL 5.5, `sync0sync.c`). Up to `rounds` rounds, each a `ut_delay` of a random 0 …
+ * `maxDelay` − 1 units of `iterationsPerDelay` iterations of a `pause` loop, with the lock
+ * word read between rounds.
+ */
+export interface SpinPolicy {
+  /** `innodb_sync_spin_loops` (MySQL 5.5 default 30). */
+  rounds: number;
+  /** `innodb_spin_wait_delay` (default 6): `ut_rnd_interval(0, 6)` draws 0 … 5. */
+  maxDelay: number;
+  /** `ut_delay(d)` runs `d * 50` iterations of `j += i; pause`. */
+  iterationsPerDelay: number;
+}
+
+/** MySQL 5.5's defaults (innodb_sync_spin_loops = 30, innodb_spin_wait_delay = 6; ut_delay's 50). */
+export const INNODB_SPIN: SpinPolicy = { rounds: 30, maxDelay: 6, iterationsPerDelay: 50 };
+
+/**
+ * A spin-then-sleep mutex: InnoDB's own mutex (`ib_mutex_t`), not a pthread mutex. The lock
+ * is a test-and-set word: whoever finds it free takes it (barging — there is no hand-off
+ * and no queue order). A thread that finds it taken spins (`SpinPolicy`), yields once, and
+ * at last sleeps in the wait array after setting the waiters flag; `unlock` clears the word
+ * and, when the flag is set, wakes **every** sleeper (`os_event_set` is a broadcast), each
+ * of which starts over. Spinning is user-mode work whoever holds the lock — on one core
+ * too, where it cannot succeed until the holder runs again.
+ */
+export class SpinWaitMutex<W = unknown> extends LockCounters {
+  readonly kind = 'spin-mutex';
+  private owner: W | undefined;
+  private readonly sleepers: W[] = [];
+  /** When each thread that found the lock taken first tried (for `waitCycles`). */
+  private readonly since = new Map<W, number>();
+  /** Cache line of the lock word (see `UserMutex.line`). */
+  line = -1;
+
+  constructor(
+    readonly name: string,
+    readonly spin: SpinPolicy = INNODB_SPIN,
+  ) {
+    super();
+  }
+
+  /**
+   * One test-and-set. `first`: the attempt of `mutex_enter` itself (an acquisition; when it
+   * fails, a contended one); later attempts come from the spin-wait loop.
+   */
+  tryLock(who: W, first = false): boolean {
+    if (first) this.acquisitions++;
+    if (this.owner === who) throw new Error(`${this.name}: relocked by its owner`);
+    if (this.owner === undefined) {
+      this.owner = who;
+      this.holding(true);
+      const t = this.since.get(who);
+      if (t !== undefined) {
+        this.granted(t);
+        this.since.delete(who);
+      }
+      return true;
+    }
+    if (first) {
+      this.contended++;
+      this.since.set(who, this.clock());
+    }
+    return false;
+  }
+
+  /** Reserves a wait cell and sets the waiters flag: `who` is woken by the next unlock. */
+  addSleeper(who: W): void {
+    if (!this.sleepers.includes(who)) this.sleepers.push(who);
+  }
+
+  /** Frees the wait cell of a thread that got the lock before sleeping. */
+  removeSleeper(who: W): void {
+    const i = this.sleepers.indexOf(who);
+    if (i >= 0) this.sleepers.splice(i, 1);
+  }
+
+  /** Clears the lock word; returns every sleeper (all must be woken; each tries again). */
+  unlock(who: W): W[] {
+    if (this.owner !== who) throw new Error(`${this.name}: unlocked by a thread that does not hold it`);
+    this.owner = undefined;
+    this.holding(false);
+    return this.sleepers.splice(0, this.sleepers.length);
+  }
+
+  get held(): boolean {
+    return this.owner !== undefined;
+  }
+
+  get sleeping(): number {
+    return this.sleepers.length;
+  }
+}
+
+/** What a thread entering a `SpinWaitMutex` does next (see `spinWaitEnter`). */
+export type SpinWaitStep =
+  /** One round of the delay loop: `iterations` iterations of `j += i; pause`, then a read of the lock word. */
+  | { kind: 'delay'; iterations: number }
+  /** `os_thread_yield()`: a `sched_yield` call. */
+  | { kind: 'yield' }
+  /** `os_event_wait()`: sleep until an unlock wakes the sleepers. */
+  | { kind: 'sleep' };
+
+/**
+ * InnoDB's `mutex_enter` as a sequence of steps: the generator returns when `who` holds
+ * the mutex. The lock word is read (and test-and-set tried) at the simulated time the
+ * generator is resumed, which is when the thread's previous step ended.
+ */
+export function* spinWaitEnter<W>(m: SpinWaitMutex<W>, who: W, random: () => number): Generator<SpinWaitStep, void, undefined> {
+  if (m.tryLock(who, true)) return;
+  const { rounds, maxDelay, iterationsPerDelay } = m.spin;
+  for (;;) {
+    // mutex_loop
+    let i = 0;
+    for (;;) {
+      // spin_loop: wait for the word to read free, a bounded number of rounds
+      while (m.held && i < rounds) {
+        yield { kind: 'delay', iterations: iterationsPerDelay * Math.floor(random() * maxDelay) };
+        i++;
+      }
+      if (i === rounds) yield { kind: 'yield' };
+      if (m.tryLock(who)) return;
+      i++;
+      if (i >= rounds) break;
+    }
+    // Reserve a wait cell, set the waiters flag, try once more (InnoDB tries 4 times at once), then sleep.
+    m.addSleeper(who);
+    if (m.tryLock(who)) {
+      m.removeSleeper(who);
+      return;
+    }
+    yield { kind: 'sleep' };
   }
 }

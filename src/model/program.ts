@@ -5,7 +5,7 @@
  * behaviour, never timing: how long an action takes follows from the machine.
  */
 import type { Task } from './kernel.js';
-import type { UserMutex, UserSemaphore } from './locks.js';
+import type { SpinWaitMutex, UserMutex, UserSemaphore } from './locks.js';
 import type { WaitChannel } from './wait-channel.js';
 
 /** One system call as a program issues it. */
@@ -23,6 +23,8 @@ export interface SyscallRequest {
   instructions?: number;
   /** A token is posted here when the kernel work completes (waking a thread that waits on it). */
   post?: WaitChannel<Task>;
+  /** A token is posted to each of these when the kernel work completes (a broadcast wake). */
+  postAll?: readonly WaitChannel<Task>[];
   /** Called when the kernel work completes (e.g. a response leaves for the client). */
   onDone?: (now: number) => void;
 }
@@ -37,9 +39,14 @@ export type Action =
    * thread waits for all; synchronous, they run one after another.
    */
   | { kind: 'batch'; calls: SyscallRequest[] }
-  /** Application lock (pthread mutex): futex syscalls under NPTL when contended, user-level blocking under FlexSC-Threads. */
-  | { kind: 'lock'; mutex: UserMutex<unknown> }
-  | { kind: 'unlock'; mutex: UserMutex<unknown> }
+  /**
+   * Application lock. A pthread mutex (`UserMutex`): futex syscalls under NPTL when
+   * contended, user-level blocking under FlexSC-Threads. A spin-then-sleep mutex
+   * (`SpinWaitMutex`): user-mode spinning under both, then a futex wait (NPTL) or a
+   * user-level block (FlexSC-Threads).
+   */
+  | { kind: 'lock'; mutex: UserMutex<unknown> | SpinWaitMutex<unknown> }
+  | { kind: 'unlock'; mutex: UserMutex<unknown> | SpinWaitMutex<unknown> }
   /** Application semaphore (a work queue's count): waits like a contended lock when empty. */
   | { kind: 'sem-wait'; sem: UserSemaphore<unknown> }
   | { kind: 'sem-post'; sem: UserSemaphore<unknown> }

@@ -7,11 +7,13 @@
  *
  * Application locks are futex-based: an uncontended lock or unlock is a short user-mode
  * path on the lock's cache line; a contended lock makes a `futex` wait call, and the
- * unlocker hands the lock over with a `futex` wake call.
+ * unlocker hands the lock over with a `futex` wake call. A spin-then-sleep mutex
+ * (`SpinWaitMutex`) spins in user mode first, calls `sched_yield` once, and sleeps in a
+ * `futex` wait; its unlocker wakes every sleeper with one `futex` call.
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, type UserMutex, type UserSemaphore } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, spinWaitEnter, type SpinWaitMutex, type SpinWaitStep, type UserMutex, type UserSemaphore } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -20,6 +22,8 @@ export class NptlThread extends Task {
   private jobKind: 'syscall' | 'exception' = 'syscall';
   private computeLeft = 0;
   private readonly calls: SyscallRequest[] = [];
+  /** A spin-then-sleep mutex being entered, and the steps left to enter it. */
+  private entering: { mutex: SpinWaitMutex<NptlThread>; steps: Generator<SpinWaitStep, void, undefined> } | null = null;
   /** What a futex wait of this thread sleeps on; the unlocker posts to it. */
   readonly futex = new WaitChannel<Task>('futex');
   syscalls = 0;
@@ -53,6 +57,22 @@ export class NptlThread extends Task {
         this.syscalls++;
         return k.enterKernel(cpu, 'syscall');
       }
+      if (this.entering !== null) {
+        const step = this.entering.steps.next();
+        if (step.done === true) {
+          this.entering = null;
+          continue;
+        }
+        const s = step.value;
+        if (s.kind === 'delay') {
+          k.spinDelay(cpu, this, this.entering.mutex, s.iterations);
+          return TIMED;
+        }
+        // sched_yield (CFS in 2.6.33 keeps the caller where it is in the tree unless
+        // sched_compat_yield is set, so it is just a call), or the sleep in the wait array.
+        this.calls.push(s.kind === 'yield' ? { name: 'sched_yield' } : { name: 'futex', wait: this.futex });
+        continue;
+      }
       const next = this.program.next();
       if (next.done === true) return EXITED;
       const a = next.value;
@@ -67,6 +87,12 @@ export class NptlThread extends Task {
           this.calls.push(...a.calls);
           continue;
         case 'lock': {
+          if (a.mutex.kind === 'spin-mutex') {
+            const m = a.mutex as SpinWaitMutex<NptlThread>;
+            this.entering = { mutex: m, steps: spinWaitEnter(m, this, () => k.rng.random()) };
+            k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS);
+            return TIMED;
+          }
           const m = a.mutex as UserMutex<NptlThread>;
           // Contended: the atomic fails and the thread sleeps in futex(FUTEX_WAIT) until the
           // unlocker hands the lock over.
@@ -75,6 +101,12 @@ export class NptlThread extends Task {
           return TIMED;
         }
         case 'unlock': {
+          if (a.mutex.kind === 'spin-mutex') {
+            const woken = (a.mutex as SpinWaitMutex<NptlThread>).unlock(this);
+            if (woken.length > 0) this.calls.push({ name: 'futex', postAll: woken.map((t) => t.futex) });
+            k.mutexFastPath(cpu, this, a.mutex, MUTEX_FAST_PATH_INSTRUCTIONS);
+            return TIMED;
+          }
           const m = a.mutex as UserMutex<NptlThread>;
           const heir = m.unlock(this);
           if (heir !== undefined) this.calls.push({ name: 'futex', post: heir.futex });

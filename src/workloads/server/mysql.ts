@@ -28,7 +28,7 @@
  */
 import type { FootprintSpec } from '../../model/footprint.js';
 import { SYSCALLS, withShape, type SyscallShape, type SyscallSpec } from '../../model/syscalls.js';
-import { UserMutex } from '../../model/locks.js';
+import { SpinWaitMutex } from '../../model/locks.js';
 import type { Action } from '../../model/program.js';
 import { serverScript } from './mixes.js';
 import type { ServerContext, ServerWorkload } from './server.js';
@@ -44,8 +44,8 @@ export interface MysqlParams {
   userInstructionsPerTransaction: number;
   /** Kernel instructions of one page read (the copy's `rep movs` retires as a few). */
   pageReadInstructions: number;
-  locksPerStatement: number;
-  lockHoldInstructions: number;
+  /** Share of the user work between two calls done holding InnoDB's hot mutex. */
+  lockedShare: number;
   clientDelayUs: number;
   footprint: FootprintSpec;
 }
@@ -86,8 +86,6 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
   // The user work is spread over the calls.
   const perCall = p.userInstructionsPerTransaction / (network + pageReads);
   const readsAt = (s: number) => Math.floor(((s + 1) * pageReads) / statements) - Math.floor((s * pageReads) / statements);
-  const locks = Math.round(p.locksPerStatement);
-  const hold = Math.min(p.lockHoldInstructions, perCall / Math.max(1, locks));
   return {
     id: 'mysql',
     footprint: p.footprint,
@@ -99,7 +97,16 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
     start(ctx: ServerContext): void {
       const { loop } = ctx;
       const rng = ctx.k.rng;
-      const big = ctx.k.registerLock(new UserMutex<unknown>('mysql-global'));
+      const hot = ctx.k.registerLock(new SpinWaitMutex<unknown>('innodb-hot'));
+      // The work before a call: the last `lockedShare` of it under the hot mutex.
+      const segment = function* (work: number): Generator<Action, void, undefined> {
+        const held = work * p.lockedShare;
+        yield { kind: 'compute', instructions: work - held };
+        if (held <= 0) return;
+        yield { kind: 'lock', mutex: hot };
+        yield { kind: 'compute', instructions: held };
+        yield { kind: 'unlock', mutex: hot };
+      };
       for (const conn of loop.persistent) {
         ctx.spawn(
           `connection${conn.id}`,
@@ -111,20 +118,15 @@ export function mysqlWorkload(p: MysqlParams): ServerWorkload {
                 // queries differ, and identical transactions would move in lock-step
                 // and complete in clumps.
                 const work = perCall * rng.exponential(1);
-                yield { kind: 'compute', instructions: work };
+                yield* segment(work);
                 yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-                yield { kind: 'compute', instructions: work };
+                yield* segment(work);
                 yield { kind: 'syscall', call: { name: 'recv' } };
                 for (let r = 0; r < readsAt(s); r++) {
-                  yield { kind: 'compute', instructions: work };
+                  yield* segment(work);
                   yield { kind: 'syscall', call: { name: 'pread-page' } };
                 }
-                yield { kind: 'compute', instructions: Math.max(0, work - locks * hold) };
-                for (let l = 0; l < locks; l++) {
-                  yield { kind: 'lock', mutex: big };
-                  yield { kind: 'compute', instructions: hold };
-                  yield { kind: 'unlock', mutex: big };
-                }
+                yield* segment(work);
                 yield { kind: 'syscall', call: { name: 'send', onDone: (now) => loop.reply(conn, now) } };
               }
             }
@@ -167,8 +169,7 @@ export const MYSQL_FOOTPRINT: FootprintSpec = {
 export const MYSQL: MysqlParams = {
   userInstructionsPerTransaction: 4_500_000,
   pageReadInstructions: 1000,
-  locksPerStatement: 1,
-  lockHoldInstructions: 3000,
+  lockedShare: 0.65,
   clientDelayUs: 170,
   footprint: MYSQL_FOOTPRINT,
 };
