@@ -62,7 +62,7 @@ function lockLines(details: readonly PointDetails[]): string[] {
     for (const [name, l] of Object.entries(locks)) {
       if (l.acquisitionsPerRequest === 0) continue;
       const held = l.kind === 'semaphore' ? '' : `held ${l.heldPct.toFixed(1)} % of the window; `;
-      out.push(`- ${where}: ${l.kind} \`${name}\` ${held}${l.contendedPct.toFixed(0)} % of its ${l.acquisitionsPerRequest.toFixed(1)} acquisitions per request waited, ${l.meanWaiters.toFixed(1)} threads queued on average`);
+      out.push(`- ${where}: ${l.kind} \`${name}\` ${held}${l.contendedPct.toFixed(0)} % of its ${l.acquisitionsPerRequest.toFixed(1)} acquisitions per request waited, ${l.meanWaiters.toFixed(1)} threads ${l.kind === 'spin-mutex' ? 'waiting (spinning or asleep)' : 'queued'} on average`);
     }
   }
   return out;

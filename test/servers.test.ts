@@ -155,6 +155,23 @@ describe('server workloads', function () {
     expect(Math.abs(r.throughputRps / Number(paper.sync_requests_per_s) - 1), `${r.throughputRps}`).to.be.at.most(0.1);
   });
 
+  it('MySQL-like: InnoDB\'s hot mutex is never contended on one core; on two its waiters spin, in user mode', () => {
+    const run = (cores: number) => runServer(config, serverWorkload('mysql'), { cores, concurrency: 8, mechanism: 'sync', seed: 4, warmup: 8, measured: 16 });
+    const one = run(1);
+    const two = run(2);
+    const hot = (r: typeof one) => r.locks['innodb-hot'];
+    expect(hot(one).kind).to.equal('spin-mutex');
+    // Every call is preceded by a locked section.
+    expect(hot(one).acquisitionsPerRequest).to.be.closeTo(one.syscallsPerRequest, 2);
+    expect(hot(one).contendedPct).to.equal(0);
+    expect(hot(two).contendedPct).to.be.greaterThan(10);
+    // The spinning is user-mode pause loops at a CPI near 2: the user IPC falls (seed 4:
+    // 1.08 → 0.92); nothing idles, and two cores give less than twice one core's throughput.
+    expect(two.user.ipc).to.be.lessThan(one.user.ipc * 0.95);
+    expect(two.idlePct).to.be.lessThan(1);
+    expect(two.throughputRps).to.be.lessThan(2 * one.throughputRps);
+  });
+
   it('the ablation removes every cross-mode miss and only that', () => {
     const on = apache({ concurrency: 64 }, 200);
     const off = runServer({ ...config, hw: { ...config.hw, crossModeEviction: false } }, serverWorkload('apache'), { cores: 1, concurrency: 64, mechanism: 'sync', seed: 5, warmup: 200, measured: 200 });
