@@ -30,7 +30,7 @@ import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Ta
 import { JOB_DONE, KernelJob } from './kernel-job.js';
 import type { FootprintRunner, FootprintSpec, Placement } from './footprint.js';
 import { FlexscProcess, SyscallThread, type EntryOwner } from './flexsc.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, spinWaitEnter, UserSemaphore, type SpinWaitMutex, type SpinWaitStep, type UserMutex } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, SpinWaitEntry, UserSemaphore, type SpinWaitMutex, type UserMutex } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 
 /** Entries harvested per step at most (keeps segments bounded). */
@@ -58,8 +58,8 @@ export class UserThread implements EntryOwner {
   outstanding = 0;
   exited = false;
   syscalls = 0;
-  /** A spin-then-sleep mutex being entered, and the steps left to enter it. */
-  entering: { mutex: SpinWaitMutex<UserThread>; steps: Generator<SpinWaitStep, void, undefined> } | null = null;
+  /** A spin-then-sleep mutex being entered. */
+  entering: SpinWaitEntry<UserThread> | null = null;
 
   constructor(
     readonly id: number,
@@ -210,17 +210,10 @@ export class Carrier extends Task {
         continue;
       }
       if (u.entering !== null) {
-        const st = u.entering.steps.next();
-        if (st.done === true) {
-          u.entering = null;
-          continue;
-        }
-        const s = st.value;
-        if (s.kind === 'delay') {
-          k.spinDelay(cpu, this, u.entering.mutex, s.iterations, u.placement);
-          return TIMED;
-        }
-        if (s.kind === 'yield') u.queued.push({ name: 'sched_yield' }); // posted like any call
+        const s = k.spinWaitStep(cpu, this, u.entering, u.placement);
+        if (s === TIMED) return TIMED;
+        if (s === 'acquired') u.entering = null;
+        else if (s === 'yield') u.queued.push({ name: 'sched_yield' }); // posted like any call
         else this.current = null; // sleeps at user level until an unlock readies it
         continue;
       }
@@ -243,7 +236,7 @@ export class Carrier extends Task {
         case 'lock': {
           if (a.mutex.kind === 'spin-mutex') {
             const m = a.mutex as SpinWaitMutex<UserThread>;
-            u.entering = { mutex: m, steps: spinWaitEnter(m, u, () => k.rng.random()) };
+            u.entering = new SpinWaitEntry(m, u, () => k.rng.random());
             k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS, u.placement);
             return TIMED;
           }

@@ -47,7 +47,7 @@ import { Machine } from '../hw/machine.js';
 import type { RunConfig } from '../run-config.js';
 import { EventLimitExceeded, Entity, createRandom, createSim, getEventLimit, type SimEntity, type SimKernel, type SimRandom } from './engine.js';
 import { AddressAllocator, FootprintRunner, type FootprintSpec, type Placement } from './footprint.js';
-import { RwSemaphore, type LockCounters, type SpinWaitMutex, type UserMutex, type UserSemaphore } from './locks.js';
+import { RwSemaphore, type LockCounters, type SpinWaitEntry, type SpinWaitMutex, type UserMutex, type UserSemaphore } from './locks.js';
 import { SYSCALLS, type SyscallSpec } from './syscalls.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -712,32 +712,48 @@ export class Kernel {
   }
 
   /**
+   * The next step of a thread entering a spin-then-sleep mutex: `'acquired'` (the thread
+   * holds it), one round of the delay loop run on `cpu` (`TIMED`), or what the mechanism
+   * must do for the thread — `'yield'` (a `sched_yield` call) or `'sleep'` (until an unlock
+   * wakes it).
+   */
+  spinWaitStep(cpu: Cpu, task: Task, entry: SpinWaitEntry<unknown>, at: Placement = task.placement): 'acquired' | 'yield' | 'sleep' | typeof TIMED {
+    const r = entry.steps.next();
+    if (r.done === true) return 'acquired';
+    if (r.value.kind !== 'delay') return r.value.kind;
+    this.spinDelay(cpu, task, entry.mutex, r.value.iterations, at);
+    return TIMED;
+  }
+
+  /**
    * One round of a spin-wait's delay loop (InnoDB's `ut_delay`: `iterations` × `j += i;
    * pause`), then a read of the lock word — a transfer when another core wrote it last.
    * User-mode work of its own tiny footprint: its instructions retire at the `pause`
    * instruction's latency.
    */
-  spinDelay(cpu: Cpu, task: Task, mutex: SpinWaitMutex<unknown>, iterations: number, at: Placement = task.placement): void {
+  private spinDelay(cpu: Cpu, task: Task, mutex: SpinWaitMutex<unknown>, iterations: number, at: Placement): void {
     const line = this.lockLine(task, mutex);
     const page = Math.floor(line / this.linesPerPage);
     const instructions = SPIN_LOOP_INSTRUCTIONS * iterations + SPIN_CHECK_INSTRUCTIONS;
-    this.runner(this.spinLoop).run(cpu.core, instructions, at, this.rng, undefined, (core) => core.dref(line, page, false, false, task.process.space));
+    this.spinLoop.run(cpu.core, instructions, at, this.rng, undefined, (core) => core.dref(line, page, false, false, task.process.space));
   }
+
+  private spinLoopRunner: FootprintRunner | null = null;
 
   /**
    * The delay loop's footprint: one code line, no data. Per iteration five instructions
    * (add, pause, increment, compare, branch) take the `pause`'s latency plus about one
    * cycle for the other four, so its base CPI is (pauseCycles + 1) / 5.
    */
-  private get spinLoop(): FootprintSpec {
-    const pause = this.config.hw.core.pauseCycles;
-    return {
+  private get spinLoop(): FootprintRunner {
+    this.spinLoopRunner ??= this.runner({
       name: 'spin-wait-loop',
       mode: 'user',
-      baseCpi: (pause + 1) / SPIN_LOOP_INSTRUCTIONS,
+      baseCpi: (this.config.hw.core.pauseCycles + 1) / SPIN_LOOP_INSTRUCTIONS,
       mispredictsPerKilo: 0,
       regions: [{ name: 'code', side: 'code', scope: 'shared', lines: 1, pattern: 'pass' }],
-    };
+    });
+    return this.spinLoopRunner;
   }
 
   /** Cache lines per page. */

@@ -396,3 +396,16 @@ export function* spinWaitEnter<W>(m: SpinWaitMutex<W>, who: W, random: () => num
     yield { kind: 'sleep' };
   }
 }
+
+/** A thread's entry into a `SpinWaitMutex` in progress: the mutex and the steps left (`spinWaitEnter`). */
+export class SpinWaitEntry<W> {
+  readonly steps: Generator<SpinWaitStep, void, undefined>;
+
+  constructor(
+    readonly mutex: SpinWaitMutex<W>,
+    who: W,
+    random: () => number,
+  ) {
+    this.steps = spinWaitEnter(mutex, who, random);
+  }
+}

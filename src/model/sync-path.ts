@@ -13,7 +13,7 @@
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
-import { MUTEX_FAST_PATH_INSTRUCTIONS, spinWaitEnter, type SpinWaitMutex, type SpinWaitStep, type UserMutex, type UserSemaphore } from './locks.js';
+import { MUTEX_FAST_PATH_INSTRUCTIONS, SpinWaitEntry, type SpinWaitMutex, type UserMutex, type UserSemaphore } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
 import { WaitChannel } from './wait-channel.js';
 
@@ -22,8 +22,8 @@ export class NptlThread extends Task {
   private jobKind: 'syscall' | 'exception' = 'syscall';
   private computeLeft = 0;
   private readonly calls: SyscallRequest[] = [];
-  /** A spin-then-sleep mutex being entered, and the steps left to enter it. */
-  private entering: { mutex: SpinWaitMutex<NptlThread>; steps: Generator<SpinWaitStep, void, undefined> } | null = null;
+  /** A spin-then-sleep mutex being entered. */
+  private entering: SpinWaitEntry<NptlThread> | null = null;
   /** What a futex wait of this thread sleeps on; the unlocker posts to it. */
   readonly futex = new WaitChannel<Task>('futex');
   syscalls = 0;
@@ -58,19 +58,12 @@ export class NptlThread extends Task {
         return k.enterKernel(cpu, 'syscall');
       }
       if (this.entering !== null) {
-        const step = this.entering.steps.next();
-        if (step.done === true) {
-          this.entering = null;
-          continue;
-        }
-        const s = step.value;
-        if (s.kind === 'delay') {
-          k.spinDelay(cpu, this, this.entering.mutex, s.iterations);
-          return TIMED;
-        }
+        const s = k.spinWaitStep(cpu, this, this.entering);
+        if (s === TIMED) return TIMED;
+        if (s === 'acquired') this.entering = null;
         // sched_yield (CFS in 2.6.33 keeps the caller where it is in the tree unless
         // sched_compat_yield is set, so it is just a call), or the sleep in the wait array.
-        this.calls.push(s.kind === 'yield' ? { name: 'sched_yield' } : { name: 'futex', wait: this.futex });
+        else this.calls.push(s === 'yield' ? { name: 'sched_yield' } : { name: 'futex', wait: this.futex });
         continue;
       }
       const next = this.program.next();
@@ -89,7 +82,7 @@ export class NptlThread extends Task {
         case 'lock': {
           if (a.mutex.kind === 'spin-mutex') {
             const m = a.mutex as SpinWaitMutex<NptlThread>;
-            this.entering = { mutex: m, steps: spinWaitEnter(m, this, () => k.rng.random()) };
+            this.entering = new SpinWaitEntry(m, this, () => k.rng.random());
             k.mutexFastPath(cpu, this, m, MUTEX_FAST_PATH_INSTRUCTIONS);
             return TIMED;
           }
