@@ -16,8 +16,14 @@
  *
  * Latency is the client's: from the moment it started the request (when it got its
  * previous answer) to the last answer, so latency ≈ concurrency / throughput (Little's law).
- * Measurement starts after `warmup` requests complete and stops after `measured` more;
- * throughput's confidence interval comes from batch means over the measured requests.
+ * Measurement starts after `warmup` requests complete and stops after `measured` more.
+ * Throughput is counted in answered messages over that window, divided by `roundTrips`:
+ * in a steady state that is the request rate, and it does not depend on where the window's
+ * ends fall among requests that complete in clumps (a sysbench transaction is 20 queries;
+ * clients that progress at the same fair share of the CPU finish their transactions
+ * together, and a window of a few hundred transactions then holds more or fewer clumps).
+ * Its confidence interval comes from batch means over the answered messages. For
+ * one-message requests (HTTP, DNS) messages and requests are the same.
  */
 import { CycleStack } from '../../hw/cycle-stack.js';
 import type { SimRandom } from '../../model/engine.js';
@@ -101,8 +107,8 @@ export class ClosedLoop {
   private nextConnection = 0;
   completed = 0;
   readonly latency = new LatencyHistogram();
-  /** Completion times of measured requests, in order (for batch means). */
-  private readonly measuredTimes: number[] = [];
+  /** Times of the messages answered inside the measured window, in order (for batch means). */
+  private readonly measuredReplies: number[] = [];
   start: Snapshot | null = null;
   end: Snapshot | null = null;
   messages = 0;
@@ -168,6 +174,9 @@ export class ClosedLoop {
 
   /** The server's answer to the connection's current message has left (call from a reply's onDone). */
   reply(conn: Connection, now: number): void {
+    // Inside the window (start, end]: the answer that completes the warm-up opens it and is
+    // not counted; the one that completes the last measured request closes it and is.
+    if (this.start !== null && this.end === null) this.measuredReplies.push(now);
     conn.answered++;
     if (conn.answered < this.opts.roundTrips) {
       this.send(conn);
@@ -187,7 +196,6 @@ export class ClosedLoop {
     if (this.completed === o.warmup) this.start = this.snapshot(now);
     if (this.completed > o.warmup && this.completed <= o.warmup + o.measured) {
       this.latency.record(now - conn.startedAt);
-      this.measuredTimes.push(now);
       if (this.completed === o.warmup + o.measured) {
         this.end = this.snapshot(now);
         this.k.stop();
@@ -212,18 +220,22 @@ export class ClosedLoop {
     };
   }
 
-  /** Requests per cycle over the measured window, with the batch-means CI (percent of the mean). */
+  /**
+   * Requests per cycle over the measured window (answered messages / `roundTrips`), with the
+   * batch-means CI (percent of the mean) over consecutive equal runs of answered messages.
+   */
   throughput(): { perCycle: number; ci95Pct: number } {
     if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
-    const t = this.measuredTimes;
-    const perCycle = t.length / (this.end.time - this.start.time);
+    const t = this.measuredReplies;
+    const trips = this.opts.roundTrips;
+    const perCycle = t.length / trips / (this.end.time - this.start.time);
     const n = this.opts.batches;
     const size = Math.floor(t.length / n);
     const batches: number[] = [];
     let from = this.start.time;
     for (let b = 0; b < n; b++) {
       const to = t[(b + 1) * size - 1];
-      batches.push(size / (to - from));
+      batches.push(size / trips / (to - from));
       from = to;
     }
     if (process.env.FLEXSC_DEBUG) process.stderr.write(`batches (per Mcycle): ${batches.map((b) => (b * 1e6).toFixed(2)).join(' ')}\n`);
