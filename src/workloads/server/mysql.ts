@@ -174,9 +174,10 @@ export const MYSQL_FOOTPRINT: FootprintSpec = {
  * from its concurrency-1 point; the hot-mutex share from Fig. 14's 4-core sync points at 16
  * and 64 clients (seed 1, 64 + 128 transactions: 0.15 gave 1,355 transactions/s at 64
  * clients, 0.3 gave 1,182, 0.5 gave 907 and 0.65 gave 704 and 765 at 16 clients, against
- * the paper's 750 and 780). One core does not depend on it (the mutex is never contended
- * there: 0.15 and 0.3 gave 376 and 366 transactions/s at 64 clients, within the run's
- * interval of 35–38 %).
+ * the paper's 750 and 780; those probes counted transactions, and counted in statements the
+ * full run gives 763 and 787). One core does not depend on it (the mutex is never
+ * contended there: 0.15 and 0.3 gave 376 and 366 transactions/s at 64 clients, within the
+ * run's interval of 35–38 %).
  */
 export const MYSQL: MysqlParams = {
   userInstructionsPerTransaction: 4_500_000,
