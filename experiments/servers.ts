@@ -159,10 +159,13 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
     },
     summarize(rows: Row[]): string[] {
       const paper = new Map(loadReference(refFile).map((r) => [`${r.cores}/${r.concurrency}`, Number(r.sync_requests_per_s)]));
-      const lines = ['| cores | concurrency | sync (paper) | flexsc (predicted) |', '|---|---|---|---|'];
+      // Each model value with its 95 % interval: a reader comparing sync with the paper, or
+      // FlexSC with sync, needs to know which differences the run can resolve.
+      const withCi = (r: Row) => `${Number(r.throughput_rps).toFixed(0)} ± ${Number(r.throughput_ci95_pct).toFixed(1)} %`;
+      const lines = ['| cores | concurrency | sync ± 95 % interval (paper) | flexsc ± 95 % interval (predicted) |', '|---|---|---|---|'];
       for (const s of rows.filter((r) => r.mechanism === 'sync')) {
         const f = rows.find((r) => r.mechanism === 'flexsc' && r.cores === s.cores && r.concurrency === s.concurrency);
-        lines.push(`| ${s.cores} | ${s.concurrency} | ${Number(s.throughput_rps).toFixed(0)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? Number(f.throughput_rps).toFixed(0) : '–'} |`);
+        lines.push(`| ${s.cores} | ${s.concurrency} | ${withCi(s)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? withCi(f) : '–'} |`);
       }
       lines.push('', 'Predicted FlexSC/sync throughput ratio by concurrency:', ...ratioLines(rows, 'throughput_rps'));
       return lines;

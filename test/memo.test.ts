@@ -59,6 +59,14 @@ describe('seeds: one per server configuration', () => {
     expect(byId('fig11').summarize!([], []).join('\n')).to.not.include('The same simulations');
   });
 
+  it('the Fig. 11/14 summaries give every throughput with its 95 % interval', () => {
+    const tput = [
+      { cores: 1, concurrency: 16, mechanism: 'sync', throughput_rps: 12000.4, throughput_ci95_pct: 1.234 },
+      { cores: 1, concurrency: 16, mechanism: 'flexsc', throughput_rps: 12400, throughput_ci95_pct: 0.5 },
+    ];
+    expect(byId('fig11').summarize!(tput, []).join('\n')).to.include('| 1 | 16 | 12000 ± 1.2 % (12196) | 12400 ± 0.5 % |');
+  });
+
   it('other experiments keep their own (id, point) seed', () => {
     const p = { cores: 4, entries_per_core: 128 };
     expect(seedOf(byId('fig16'), p, 1)).to.equal(pointSeed('fig16', p, 1));
