@@ -190,10 +190,11 @@ describe('server workloads', function () {
     // transactions complete in clumps of C. A window of 1.5 C transactions then holds one or
     // two clumps depending on where it falls; counting transactions gave 0.77 C for
     // throughput × latency (seed 1, an interval of 46 %), counting statements gives C.
+    const statements = 20;
     const toy: ServerWorkload = {
       id: 'toy-oltp',
       footprint: serverWorkload('bind').footprint,
-      roundTrips: 20,
+      roundTrips: statements,
       connections: 'persistent',
       clientDelayUs: 20,
       serviceEstimateUs: 0.01,
@@ -204,7 +205,7 @@ describe('server workloads', function () {
             (function* (): Generator<Action, void, undefined> {
               for (;;) {
                 yield { kind: 'request' };
-                for (let s = 0; s < 20; s++) {
+                for (let s = 0; s < statements; s++) {
                   yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
                   yield { kind: 'compute', instructions: 4000 };
                   yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };

@@ -14,8 +14,8 @@
  * 203 tps and 358 ms where 256 / 203 tps is 1.26 s; 256 and 512 give 390 tps and 660 ms,
  * 512 and 1024 give 392 tps and 656 ms). The windows' lengths aim at the 3 % interval of
  * throughput the experiments ask for: 120 transactions gave MySQL-like intervals of
- * 2.5–4.1 % at 16–64 clients, and 2,000 requests gave the Apache-like concurrency-1 rows
- * 3.6–4.0 %; an interval shrinks with the square root of the window, so these are about
+ * 1.4–4.1 % at 16–64 clients, and 2,000 requests gave the Apache-like concurrency-1 rows
+ * 2.1–4.0 % (FlexSC's 3.6–4.0 %); an interval shrinks with the square root of the window, so these are about
  * twice as long.
  *
  * Apache-like points warm up 2C requests: with C, past 256 clients the window still sees the
