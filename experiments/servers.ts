@@ -11,7 +11,7 @@ import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
 import { runReplicated, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
-import type { LockStats } from '../src/workloads/server/closed-loop.js';
+import { PRECISION_TARGET_PCT, type LockStats } from '../src/workloads/server/closed-loop.js';
 import type { Mechanism, ServerResult } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
@@ -47,6 +47,38 @@ function record(ctx: PointContext, r: ServerResult): void {
   ctx.record?.('kernelPctByCore', r.kernelPctByCore);
   ctx.record?.('syscallsPerRequest', r.syscallsPerRequest);
   ctx.record?.('locks', r.locks);
+  ctx.record?.('window', { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady });
+}
+
+/** What meta.json's `window` holds for a point (`record`). */
+interface WindowDetails {
+  warmupRequests: number;
+  measuredRequests: number;
+  windows: number;
+  driftPct: number | null;
+  steady: boolean | null;
+}
+
+/**
+ * How the points' measurement windows were found: how many needed more warm-up (a window
+ * that drifted) or a longer window (a wide interval), and which are reported still
+ * drifting or with an interval over 3 % because the run's chunks ran out (`MAX_WINDOWS`).
+ */
+function windowLines(rows: readonly Row[], details: readonly PointDetails[]): string[] {
+  const ws = details.map((d) => ({ point: d.point, w: d.window as WindowDetails | undefined })).filter((x) => x.w !== undefined);
+  if (ws.length === 0) return [];
+  const where = (p: Point) => `${p.cores} core${Number(p.cores) === 1 ? '' : 's'}, ${p.concurrency} clients, ${p.mechanism}`;
+  const restarted = ws.filter((x) => x.w!.windows > 1);
+  const out = [
+    `Measurement windows: ${restarted.length} of ${ws.length} points drifted after their warm-up and measured again` +
+      (restarted.length > 0 ? ` (${restarted.map((x) => `${where(x.point)}: ${x.w!.warmupRequests} requests of warm-up`).join('; ')})` : '') +
+      '.',
+  ];
+  const unsettled = ws.filter((x) => x.w!.steady === false);
+  if (unsettled.length > 0) out.push(`Still drifting when the run stopped (read these rows with care): ${unsettled.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} %)`).join('; ')}.`);
+  const wide = rows.filter((r) => Number(r.throughput_ci95_pct) > PRECISION_TARGET_PCT);
+  if (wide.length > 0) out.push(`Interval over ${PRECISION_TARGET_PCT} %: ${wide.map((r) => `${where(r as Point)} (${Number(r.throughput_ci95_pct).toFixed(1)} %)`).join('; ')}.`);
+  return out;
 }
 
 /**
@@ -157,7 +189,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
         color: { field: 'mechanism', title: 'mechanism' },
       });
     },
-    summarize(rows: Row[]): string[] {
+    summarize(rows: Row[], details: readonly PointDetails[]): string[] {
       const paper = new Map(loadReference(refFile).map((r) => [`${r.cores}/${r.concurrency}`, Number(r.sync_requests_per_s)]));
       // Each model value with its 95 % interval: a reader comparing sync with the paper, or
       // FlexSC with sync, needs to know which differences the run can resolve.
@@ -167,6 +199,8 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
         const f = rows.find((r) => r.mechanism === 'flexsc' && r.cores === s.cores && r.concurrency === s.concurrency);
         lines.push(`| ${s.cores} | ${s.concurrency} | ${withCi(s)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? withCi(f) : '–'} |`);
       }
+      const windows = windowLines(rows, details);
+      if (windows.length > 0) lines.push('', ...windows);
       lines.push('', 'Predicted FlexSC/sync throughput ratio by concurrency:', ...ratioLines(rows, 'throughput_rps'));
       return lines;
     },

@@ -62,6 +62,7 @@ export const UserExperimentSchema = z.strictObject({
     .strictObject({
       warmup: z.number().int().min(0).max(MAX_REQUESTS),
       measured: z.number().int().min(2).max(MAX_REQUESTS),
+      max_windows: z.number().int().min(1).max(64).optional(),
     })
     .optional(),
   replications: z.number().int().min(2, 'expected at least 2 (one run needs no replications)').max(1000).optional(),
@@ -150,9 +151,11 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
     run(point: Point, ctx: PointContext): Row[] {
       const config = withOverrides(ctx.config, f.overrides, path);
       const p = serverPointOf(f.workload, point);
-      const { result: r, summaries } = runReplicated(config, p, ctx.seed, ctx.quick, f.replications ?? ctx.replications ?? 1, f.requests);
+      const size = f.requests === undefined ? undefined : { warmup: f.requests.warmup, measured: f.requests.measured, maxWindows: f.requests.max_windows };
+      const { result: r, summaries } = runReplicated(config, p, ctx.seed, ctx.quick, f.replications ?? ctx.replications ?? 1, size);
       ctx.record?.('cyclesPerRequest', r.stackPerRequest);
       ctx.record?.('locks', r.locks);
+      ctx.record?.('window', { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady });
       if (summaries !== undefined) ctx.record?.('replications', summaries);
       return [
         {

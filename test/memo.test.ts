@@ -67,6 +67,22 @@ describe('seeds: one per server configuration', () => {
     expect(byId('fig11').summarize!(tput, []).join('\n')).to.include('| 1 | 16 | 12000 ± 1.2 % (12196) | 12400 ± 0.5 % |');
   });
 
+  it('the Fig. 11/14 summaries say which points needed more warm-up, and which are unsettled or imprecise', () => {
+    const rows = [
+      { cores: 4, concurrency: 32, mechanism: 'sync', throughput_rps: 42000, throughput_ci95_pct: 1 },
+      { cores: 4, concurrency: 32, mechanism: 'flexsc', throughput_rps: 29000, throughput_ci95_pct: 5.6 },
+    ];
+    const details = [
+      { point: { cores: 4, concurrency: 32, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 4000, windows: 1, driftPct: 0.4, steady: true } },
+      { point: { cores: 4, concurrency: 32, mechanism: 'flexsc' }, window: { warmupRequests: 12400, measuredRequests: 20000, windows: 4, driftPct: 12.1, steady: false } },
+    ];
+    const text = byId('fig11').summarize!(rows, details).join('\n');
+    expect(text).to.include('1 of 2 points drifted after their warm-up and measured again (4 cores, 32 clients, flexsc: 12400 requests of warm-up)');
+    expect(text).to.include('Still drifting when the run stopped (read these rows with care): 4 cores, 32 clients, flexsc (12.1 %)');
+    expect(text).to.include('Interval over 3 %: 4 cores, 32 clients, flexsc (5.6 %)');
+    expect(text).to.not.include('4 cores, 32 clients, sync (');
+  });
+
   it('other experiments keep their own (id, point) seed', () => {
     const p = { cores: 4, entries_per_core: 128 };
     expect(seedOf(byId('fig16'), p, 1)).to.equal(pointSeed('fig16', p, 1));

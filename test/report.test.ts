@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { formatNumber, toCsv } from '../src/report/csv.js';
 import { loadReference } from '../src/report/reference.js';
 import { pointSeed } from '../src/seed.js';
+import { trendPct } from '../src/report/stats.js';
 
 describe('CSV output', () => {
   it('prints numbers with fixed precision, no exponent, no negative zero', () => {
@@ -33,5 +34,24 @@ describe('seeds and reference data', () => {
     const t1 = loadReference('table1-syscall-footprint.csv');
     expect(t1).to.have.length(6);
     expect(t1[0]).to.include({ syscall: 'stat', instructions: 4972, ipc: 0.37 });
+  });
+});
+
+describe('trend of batch means', () => {
+  it('a straight line is its own trend: the drift is first to last over the mean, with no spread', () => {
+    const line = Array.from({ length: 10 }, (_x, i) => 100 - (20 * i) / 9); // 100 … 80, mean 90
+    const t = trendPct(line);
+    expect(t.driftPct).to.be.closeTo((-20 / 90) * 100, 1e-9);
+    expect(t.halfWidthPct).to.be.closeTo(0, 1e-9);
+  });
+
+  it('a flat series with noise has a drift its interval covers; a noisy ramp has one it excludes', () => {
+    const noise = [1.2, -0.8, 0.3, -1.1, 0.9, -0.2, 0.6, -1.0, 0.4, -0.3];
+    const flat = trendPct(noise.map((e) => 100 + e));
+    expect(Math.abs(flat.driftPct)).to.be.below(flat.halfWidthPct);
+    const ramp = trendPct(noise.map((e, i) => 100 - 2 * i + e));
+    expect(ramp.driftPct).to.be.below(-15);
+    expect(Math.abs(ramp.driftPct)).to.be.above(ramp.halfWidthPct);
+    expect(() => trendPct([1, 2])).to.throw(RangeError);
   });
 });

@@ -223,6 +223,69 @@ describe('server workloads', function () {
     }
   });
 
+  it('a window that drifts is warm-up: the run measures another until one is steady, and reports that one', () => {
+    // A toy server whose requests get slower for its first 20 ms (their work ramps from 4,000
+    // to 12,000 instructions), then stay so: a transient that a 100-request warm-up does not
+    // outlast.
+    const rampCycles = 20e-3 * config.hw.ghz * 1e9;
+    const slowing = (measured: number): ServerWorkload => ({
+      id: `toy-slowing-${measured}`,
+      footprint: serverWorkload('bind').footprint,
+      roundTrips: 1,
+      connections: 'persistent',
+      clientDelayUs: 20,
+      serviceEstimateUs: 5,
+      start(ctx) {
+        for (const conn of ctx.loop.persistent) {
+          ctx.spawn(
+            `c${conn.id}`,
+            (function* (): Generator<Action, void, undefined> {
+              for (;;) {
+                yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
+                yield { kind: 'request' };
+                yield { kind: 'compute', instructions: 4000 + 8000 * Math.min(1, ctx.k.now / rampCycles) };
+                yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
+              }
+            })(),
+          );
+        }
+      },
+    });
+    const run = (warmup: number, maxWindows: number) =>
+      runServer(config, slowing(warmup), { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup, measured: 400, maxWindows });
+    const steady = run(3000, 1); // warmed up well past the ramp
+    expect(steady.steady).to.equal(true);
+    const once = run(100, 1);
+    expect(once.windows).to.equal(1);
+    expect(once.steady, 'the first window is inside the ramp').to.equal(false);
+    expect(once.windowDriftPct!).to.be.below(-3);
+    expect(once.throughputRps / steady.throughputRps - 1).to.be.above(0.1);
+    const extended = run(100, 8);
+    expect(extended.windows).to.be.greaterThan(1);
+    expect(extended.steady).to.equal(true);
+    // Every discarded window was a whole number of 400-request chunks.
+    expect(extended.warmupRequests).to.be.at.least(500);
+    expect((extended.warmupRequests - 100) % 400).to.equal(0);
+    expect(extended.throughputCi95Pct).to.be.at.most(3);
+    expect(extended.throughputRps / steady.throughputRps - 1).to.be.within(-0.03, 0.03);
+    // A steady window with a wide interval is lengthened, not restarted.
+    const short = (maxWindows: number) =>
+      runServer(config, slowing(3000), { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup: 3000, measured: 20, maxWindows });
+    const one = short(1);
+    expect(one.throughputCi95Pct, 'twenty requests give a wide interval').to.be.above(3);
+    const longer = short(40);
+    expect(longer.windows).to.equal(1);
+    expect(longer.warmupRequests).to.equal(3000);
+    expect(longer.measuredRequests).to.be.above(20);
+    expect(longer.measuredRequests % 20).to.equal(0);
+    expect(longer.throughputCi95Pct).to.be.at.most(3);
+    // A steady run measures one window, exactly as it would with no second allowed.
+    const again = run(3000, 8);
+    expect(again.windows).to.equal(1);
+    expect(again.throughputRps).to.equal(steady.throughputRps);
+    expect(again.stackPerRequest).to.deep.equal(steady.stackPerRequest);
+  });
+
   it('a full-size fig11 point reports its 95 % interval, and it is tight (≤ 3 %)', () => {
     const r = runPoint(config, { workload: 'apache', cores: 1, concurrency: 16, mechanism: 'sync' }, 11, false);
     expect(r.throughputCi95Pct).to.be.greaterThan(0);

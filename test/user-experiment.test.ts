@@ -39,6 +39,19 @@ describe('user experiment files', function () {
     expect(out.details).to.not.have.property('replications');
   });
 
+  it('requests.max_windows bounds the windows a point may measure; meta.json says how it was measured', () => {
+    const exp = loadUserExperiment(file('one-window.json', { id: 'one-window', requests: { ...requests, max_windows: 1 } }));
+    const [point] = exp.grid(false);
+    const out = computePoint(exp, task('one-window', point, 7));
+    const direct = runPoint(config, serverPointOf('apache', point), 7, false, { ...requests, maxWindows: 1 });
+    expect(out.rows[0].throughput_rps).to.equal(direct.throughputRps);
+    expect(out.details?.window).to.deep.equal({ warmupRequests: 20, measuredRequests: 60, windows: 1, driftPct: direct.windowDriftPct, steady: direct.steady });
+    // Without the bound the same point may measure longer, never shorter.
+    const free = computePoint(loadUserExperiment(file('free.json', { id: 'free' })), task('free', point, 7));
+    const w = free.details?.window as { warmupRequests: number; measuredRequests: number };
+    expect(w.warmupRequests + w.measuredRequests).to.be.at.least(80);
+  });
+
   it('replications: every column is the mean of independent runs, the interval their spread', () => {
     const exp = loadUserExperiment(file('reps.json', { id: 'reps', replications: 3 }));
     const [point] = exp.grid(false);

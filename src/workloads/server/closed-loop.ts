@@ -16,7 +16,10 @@
  *
  * Latency is the client's: from the moment it started the request (when it got its
  * previous answer) to the last answer, so latency ≈ concurrency / throughput (Little's law).
- * Measurement starts after `warmup` requests complete and stops after `measured` more.
+ * Measurement starts after `warmup` requests complete and stops after `measured` more —
+ * or, when the run may spend more (`maxWindows`), once a window is steady and precise: a
+ * window whose throughput still drifts is counted as warm-up and a new one starts, and a
+ * steady window with a wide interval is lengthened.
  * Throughput is counted in answered messages over that window, divided by `roundTrips`:
  * in a steady state that is the request rate, and it does not depend on where the window's
  * ends fall among requests that complete in clumps (a sysbench transaction is 20 queries;
@@ -31,7 +34,25 @@ import type { FootprintRunner } from '../../model/footprint.js';
 import type { Kernel, Task } from '../../model/kernel.js';
 import type { LockKind } from '../../model/locks.js';
 import { WaitChannel } from '../../model/wait-channel.js';
-import { LatencyHistogram, ci95Pct } from '../../report/stats.js';
+import { LatencyHistogram, ci95Pct, trendPct } from '../../report/stats.js';
+
+/**
+ * The largest drift (percent of the mean, first batch to last, `trendPct`) a window may show
+ * and still count as a steady state: the throughput precision the experiments aim at (±3 %).
+ */
+export const DRIFT_LIMIT_PCT = 3;
+
+/** The throughput interval (95 %, percent of the mean) a run lengthens its window for. */
+export const PRECISION_TARGET_PCT = 3;
+
+/**
+ * A window is not yet a steady state when its batch means drift by more than
+ * `DRIFT_LIMIT_PCT` and the drift is significant (its 95 % interval excludes zero): a
+ * transient the warm-up did not outlast.
+ */
+export function drifting(t: { driftPct: number; halfWidthPct: number }): boolean {
+  return Math.abs(t.driftPct) > DRIFT_LIMIT_PCT && Math.abs(t.driftPct) > t.halfWidthPct;
+}
 
 export class Connection {
   /** Messages from the client the server has not read yet. */
@@ -64,6 +85,15 @@ export interface ClosedLoopOptions {
   measured: number;
   /** Batches for the batch-means confidence interval. */
   batches: number;
+  /**
+   * Chunks of `measured` requests a run may spend after its warm-up looking for a steady,
+   * precise window (1, the default: measure one window and report it). When a window ends:
+   * if its batch means drift (`drifting`) it was still warm-up, and a new window of
+   * `measured` requests starts where it ended; else if its throughput interval is wider
+   * than `PRECISION_TARGET_PCT` it is lengthened by `measured` requests. The window is
+   * reported once it is steady and precise, or when the chunks run out.
+   */
+  maxWindows?: number;
   /**
    * The clients' first requests are spread uniformly over this many cycles (about the time
    * the server needs to serve them all once), so the run does not start with every client
@@ -106,7 +136,7 @@ export class ClosedLoop {
   readonly persistent: Connection[] = [];
   private nextConnection = 0;
   completed = 0;
-  readonly latency = new LatencyHistogram();
+  latency = new LatencyHistogram();
   /** Times of the messages answered inside the measured window, in order (for batch means). */
   private readonly measuredReplies: number[] = [];
   start: Snapshot | null = null;
@@ -114,11 +144,22 @@ export class ClosedLoop {
   messages = 0;
   /** Most connections ever waiting in the backlog. */
   maxBacklog = 0;
+  /** Requests completed when the current window opened (the warm-up, extended by drifting windows). */
+  warmupDone: number;
+  /** Requests the current window measures. */
+  windowLength: number;
+  /** Windows opened (the last one is reported), and chunks of `measured` requests spent. */
+  windows = 1;
+  private chunks = 1;
+  /** The reported window's trend (`drifting`), once measured. */
+  trend: { driftPct: number; halfWidthPct: number } | null = null;
 
   constructor(
     readonly k: Kernel,
     readonly opts: ClosedLoopOptions,
   ) {
+    this.warmupDone = opts.warmup;
+    this.windowLength = opts.measured;
     if (opts.connections === 'persistent') {
       for (let c = 0; c < opts.clients; c++) this.persistent.push(new Connection(this.nextConnection++, c));
     }
@@ -193,10 +234,31 @@ export class ClosedLoop {
   private complete(conn: Connection, now: number): void {
     this.completed++;
     const o = this.opts;
-    if (this.completed === o.warmup) this.start = this.snapshot(now);
-    if (this.completed > o.warmup && this.completed <= o.warmup + o.measured) {
+    const from = this.warmupDone;
+    if (this.completed === from) this.start = this.snapshot(now);
+    if (this.completed > from && this.completed <= from + this.windowLength) {
       this.latency.record(now - conn.startedAt);
-      if (this.completed === o.warmup + o.measured) {
+      if (this.completed === from + this.windowLength) {
+        const batches = this.batchRates(this.start!.time);
+        this.trend = batches.length >= 3 ? trendPct(batches) : null;
+        if (this.chunks < (o.maxWindows ?? 1)) {
+          this.chunks++;
+          if (this.trend !== null && drifting(this.trend)) {
+            // Not yet a steady state: this window was warm-up too; measure a new one.
+            this.windows++;
+            this.warmupDone = this.completed;
+            this.windowLength = o.measured;
+            this.start = this.snapshot(now);
+            this.measuredReplies.length = 0;
+            this.latency = new LatencyHistogram();
+            return;
+          }
+          if (ci95Pct(batches) > PRECISION_TARGET_PCT) {
+            // Steady but not yet precise: measure longer.
+            this.windowLength += o.measured;
+            return;
+          }
+        }
         this.end = this.snapshot(now);
         this.k.stop();
       }
@@ -226,20 +288,31 @@ export class ClosedLoop {
    */
   throughput(): { perCycle: number; ci95Pct: number } {
     if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
+    const perCycle = this.measuredReplies.length / this.opts.roundTrips / (this.end.time - this.start.time);
+    const batches = this.batchRates(this.start.time);
+    if (process.env.FLEXSC_DEBUG) process.stderr.write(`batches (per Mcycle): ${batches.map((b) => (b * 1e6).toFixed(2)).join(' ')}\n`);
+    return { perCycle, ci95Pct: ci95Pct(batches) };
+  }
+
+  /** Requests per cycle of each batch of the window's answered messages, in order, from `start`. */
+  private batchRates(start: number): number[] {
     const t = this.measuredReplies;
     const trips = this.opts.roundTrips;
-    const perCycle = t.length / trips / (this.end.time - this.start.time);
     const n = this.opts.batches;
     const size = Math.floor(t.length / n);
     const batches: number[] = [];
-    let from = this.start.time;
+    let from = start;
     for (let b = 0; b < n; b++) {
       const to = t[(b + 1) * size - 1];
       batches.push(size / trips / (to - from));
       from = to;
     }
-    if (process.env.FLEXSC_DEBUG) process.stderr.write(`batches (per Mcycle): ${batches.map((b) => (b * 1e6).toFixed(2)).join(' ')}\n`);
-    return { perCycle, ci95Pct: ci95Pct(batches) };
+    return batches;
+  }
+
+  /** Requests in the reported window. */
+  get measuredRequests(): number {
+    return this.windowLength;
   }
 
   /** Kernel paths run per measured request, by kind, over the measured window. */
@@ -247,7 +320,7 @@ export class ClosedLoop {
     if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
     const out: Record<string, number> = {};
     for (const name of [...this.end.calls.keys()].sort()) {
-      out[name] = ((this.end.calls.get(name) ?? 0) - (this.start.calls.get(name) ?? 0)) / this.opts.measured;
+      out[name] = ((this.end.calls.get(name) ?? 0) - (this.start.calls.get(name) ?? 0)) / this.windowLength;
     }
     return out;
   }
@@ -255,7 +328,7 @@ export class ClosedLoop {
   /** The registered locks over the measured window, by name. */
   lockStats(): Record<string, LockStats> {
     if (this.start === null || this.end === null) throw new Error('the run ended before its measurement window completed');
-    const n = this.opts.measured;
+    const n = this.windowLength;
     const cycles = this.end.time - this.start.time;
     const out: Record<string, LockStats> = {};
     for (const [name, e] of this.end.locks) {

@@ -56,6 +56,16 @@ export function serverWorkload(id: WorkloadId): ServerWorkload {
   }
 }
 
+/**
+ * A point's size: warm-up requests, the first window's requests, and (when not the
+ * default, `MAX_WINDOWS` in full mode, 1 with --quick) the chunks it may spend.
+ */
+export interface RunSize {
+  warmup: number;
+  measured: number;
+  maxWindows?: number;
+}
+
 /** Warm-up and measured requests of a point. */
 export function runSize(p: ServerPoint, quick: boolean): { warmup: number; measured: number } {
   const c = p.concurrency;
@@ -70,14 +80,22 @@ export function runSize(p: ServerPoint, quick: boolean): { warmup: number; measu
 }
 
 /**
+ * Windows a full-mode point may measure before it reports a window that still drifts
+ * (`ClosedLoopOptions.maxWindows`; `--quick` measures one). 4-core FlexSC Apache needed
+ * about 25,000 requests to settle (256 clients, seed 1: 41.9 K requests/s falling to
+ * 26–29 K), i.e. six windows of 4,000 after the warm-up.
+ */
+export const MAX_WINDOWS = 8;
+
+/**
  * Runs a point: its configuration (syscall pages, the ablation) and its size (`runSize`,
  * unless `size` gives the warm-up and measured requests).
  */
-export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick: boolean, size?: { warmup: number; measured: number }): ServerResult {
+export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick: boolean, size?: RunSize): ServerResult {
   const cfg = structuredClone(config);
   if (p.pagesPerCore !== undefined) cfg.os.flexsc.pagesPerCore = p.pagesPerCore;
   if (p.noCrossPollution === true) cfg.hw.crossModeEviction = false;
-  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...(size ?? runSize(p, quick)) });
+  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...(size ?? runSize(p, quick)), maxWindows: size?.maxWindows ?? (quick ? 1 : MAX_WINDOWS) });
 }
 
 /**
@@ -117,7 +135,7 @@ export function runReplicated(
   seed: number,
   quick: boolean,
   replications: number,
-  size?: { warmup: number; measured: number },
+  size?: RunSize,
 ): { result: ServerResult; summaries?: ReplicationSummary[] } {
   if (!Number.isInteger(replications) || replications < 1) throw new RangeError(`replications must be a whole number ≥ 1, got ${replications}`);
   const runs: ServerResult[] = [];
@@ -142,6 +160,8 @@ export function averageResults(runs: readonly ServerResult[]): ServerResult {
     ...mean,
     throughputCi95Pct: ci95Pct(runs.map((r) => r.throughputRps)),
     maxBacklog: Math.max(...runs.map((r) => r.maxBacklog)),
+    windows: Math.max(...runs.map((r) => r.windows)),
+    steady: runs.some((r) => r.steady === null) ? null : runs.every((r) => r.steady === true),
     simulatedInstructions: runs.reduce((s, r) => s + r.simulatedInstructions, 0),
   };
 }

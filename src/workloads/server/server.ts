@@ -19,7 +19,7 @@ import type { Program } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
 import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
 import type { RunConfig } from '../../run-config.js';
-import { ClosedLoop, type LockStats } from './closed-loop.js';
+import { ClosedLoop, drifting, type LockStats } from './closed-loop.js';
 
 export type Mechanism = 'sync' | 'flexsc';
 
@@ -59,6 +59,11 @@ export interface ServerRunOptions {
   measured: number;
   /** Batches for the throughput confidence interval. */
   batches?: number;
+  /**
+   * Chunks of `measured` requests the run may spend until a window is steady and precise
+   * (`ClosedLoopOptions.maxWindows`); default 1: one window.
+   */
+  maxWindows?: number;
   /** Syscall catalog (calibration tools replace shapes). */
   syscalls?: Readonly<Record<string, SyscallSpec>>;
 }
@@ -96,6 +101,19 @@ export interface ServerResult {
   /** Cores' kernel share of their own cycles (which cores ran kernel work). */
   kernelPctByCore: number[];
   maxBacklog: number;
+  /** Requests completed before the reported window: the warm-up and any drifting windows. */
+  warmupRequests: number;
+  /** Requests in the reported window (`measured`, or more when it was lengthened). */
+  measuredRequests: number;
+  /** Windows opened (`maxWindows`); the last is reported. */
+  windows: number;
+  /**
+   * The reported window's throughput drift, first batch to last (percent; `trendPct`), and
+   * whether it passed as a steady state (`drifting`); null when the window has too few
+   * batches for a trend.
+   */
+  windowDriftPct: number | null;
+  steady: boolean | null;
   /** Instructions simulated in the whole run (every core, both modes, warm-up included). */
   simulatedInstructions: number;
   /** Kernel paths run per measured request, by catalog kind, over the measured window. */
@@ -134,6 +152,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     warmup: opts.warmup,
     measured: opts.measured,
     batches: opts.batches ?? Math.min(10, Math.max(2, Math.floor(opts.measured / 2))),
+    maxWindows: opts.maxWindows ?? 1,
     startSpreadCycles: (opts.concurrency * workload.serviceEstimateUs * 1000 * cfg.hw.ghz) / opts.cores,
     rng: createRandom((opts.seed + 0x9e3779b9) >>> 0),
   });
@@ -163,7 +182,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
   }
   const { perCycle, ci95Pct } = loop.throughput();
   const { total, perCore } = loop.window();
-  const measured = opts.measured;
+  const measured = loop.measuredRequests;
   const all = total.total();
   const cyclesPerMs = cfg.hw.ghz * 1e6;
   const perRequest: Record<string, number> = {};
@@ -184,6 +203,11 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     kernelInstructionsPerRequest: total.event(KERNEL, 'instructions') / measured,
     kernelPctByCore: perCore.map((s) => (100 * s.modeCycles(KERNEL)) / s.total()),
     maxBacklog: loop.maxBacklog,
+    warmupRequests: loop.warmupDone,
+    measuredRequests: loop.measuredRequests,
+    windows: loop.windows,
+    windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
+    steady: loop.trend === null ? null : !drifting(loop.trend),
     callsPerRequest: loop.callsPerRequest(),
     locks: loop.lockStats(),
     simulatedInstructions: k.cpus.reduce((n, c) => n + c.core.stack.event(USER, 'instructions') + c.core.stack.event(KERNEL, 'instructions'), 0),
