@@ -234,8 +234,9 @@ export class FlexscProcess {
     if (c < 0) return;
     {
       const t = this.pool.pop() ?? this.newThread(c);
+      // Pinned to its new core; `lastCpu` stays where it last ran, so the wake-up moves its
+      // virtual runtime from that CPU's clock to this one's (as Linux does on migration).
       t.pinned = c;
-      t.lastCpu = c;
       this.active[c] = t;
       t.activeCore = c;
       this.counts.activations++;
