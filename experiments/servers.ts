@@ -12,7 +12,7 @@ import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
 import { runReplicated, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
 import { PRECISION_TARGET_PCT, type LockStats } from '../src/workloads/server/closed-loop.js';
-import type { Mechanism, ServerResult } from '../src/workloads/server/server.js';
+import { windowDetails, type Mechanism, type ServerResult, type WindowDetails } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
 const CORES = [1, 2, 4];
@@ -47,16 +47,7 @@ function record(ctx: PointContext, r: ServerResult): void {
   ctx.record?.('kernelPctByCore', r.kernelPctByCore);
   ctx.record?.('syscallsPerRequest', r.syscallsPerRequest);
   ctx.record?.('locks', r.locks);
-  ctx.record?.('window', { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady });
-}
-
-/** What meta.json's `window` holds for a point (`record`). */
-interface WindowDetails {
-  warmupRequests: number;
-  measuredRequests: number;
-  windows: number;
-  driftPct: number | null;
-  steady: boolean | null;
+  ctx.record?.('window', windowDetails(r));
 }
 
 /**

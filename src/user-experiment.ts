@@ -40,6 +40,7 @@ import type { Row } from './report/csv.js';
 import { facetLineChartSpec } from './report/plot.js';
 import { applyOverride, parseOverride, RunConfigSchema, type RunConfig } from './run-config.js';
 import { runReplicated, serverPointOf } from './workloads/server/points.js';
+import { windowDetails } from './workloads/server/server.js';
 
 /** The most requests a point may measure or warm up with (a run this size takes hours). */
 export const MAX_REQUESTS = 1_000_000;
@@ -155,7 +156,7 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
       const { result: r, summaries } = runReplicated(config, p, ctx.seed, ctx.quick, f.replications ?? ctx.replications ?? 1, size);
       ctx.record?.('cyclesPerRequest', r.stackPerRequest);
       ctx.record?.('locks', r.locks);
-      ctx.record?.('window', { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady });
+      ctx.record?.('window', windowDetails(r));
       if (summaries !== undefined) ctx.record?.('replications', summaries);
       return [
         {

@@ -7,7 +7,8 @@ import { serverScript } from '../src/workloads/server/mixes.js';
 import { MYSQL_INSTRUCTIONS_PER_SYSCALL, mysqlStatements } from '../src/workloads/server/mysql.js';
 import { runPoint, runSize, type ServerPoint } from '../src/workloads/server/points.js';
 import { catalogKind } from '../src/workloads/server/script.js';
-import { runServer, type ServerWorkload } from '../src/workloads/server/server.js';
+import { runServer, type ServerContext, type ServerWorkload } from '../src/workloads/server/server.js';
+import type { Connection } from '../src/workloads/server/closed-loop.js';
 import type { Action } from '../src/model/program.js';
 import { serverWorkload } from '../src/workloads/server/points.js';
 
@@ -26,6 +27,34 @@ function recordedKinds(id: 'apache' | 'mysql-rw'): Map<string, number> {
 
 function apache(p: Partial<ServerPoint>, measured = 400) {
   return runServer(config, serverWorkload('apache'), { cores: 1, concurrency: 256, mechanism: 'sync', seed: 5, warmup: 520, measured, ...p });
+}
+
+/**
+ * A toy server on persistent connections (one thread per client, BIND's footprint, 20 µs of
+ * client delay) whose threads repeat `request` forever.
+ */
+function toyServer(
+  id: string,
+  shape: { roundTrips: number; serviceEstimateUs: number },
+  request: (conn: Connection, ctx: ServerContext) => Generator<Action, void, undefined>,
+): ServerWorkload {
+  return {
+    id,
+    footprint: serverWorkload('bind').footprint,
+    connections: 'persistent',
+    clientDelayUs: 20,
+    ...shape,
+    start(ctx) {
+      for (const conn of ctx.loop.persistent) {
+        ctx.spawn(
+          `c${conn.id}`,
+          (function* (): Generator<Action, void, undefined> {
+            for (;;) yield* request(conn, ctx);
+          })(),
+        );
+      }
+    },
+  };
 }
 
 describe('server workloads', function () {
@@ -191,31 +220,14 @@ describe('server workloads', function () {
     // two clumps depending on where it falls; counting transactions gave 0.77 C for
     // throughput × latency (seed 1, an interval of 46 %), counting statements gives C.
     const statements = 20;
-    const toy: ServerWorkload = {
-      id: 'toy-oltp',
-      footprint: serverWorkload('bind').footprint,
-      roundTrips: statements,
-      connections: 'persistent',
-      clientDelayUs: 20,
-      serviceEstimateUs: 0.01,
-      start(ctx) {
-        for (const conn of ctx.loop.persistent) {
-          ctx.spawn(
-            `c${conn.id}`,
-            (function* (): Generator<Action, void, undefined> {
-              for (;;) {
-                yield { kind: 'request' };
-                for (let s = 0; s < statements; s++) {
-                  yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-                  yield { kind: 'compute', instructions: 4000 };
-                  yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
-                }
-              }
-            })(),
-          );
-        }
-      },
-    };
+    const toy = toyServer('toy-oltp', { roundTrips: statements, serviceEstimateUs: 0.01 }, function* (conn, ctx) {
+      yield { kind: 'request' };
+      for (let s = 0; s < statements; s++) {
+        yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
+        yield { kind: 'compute', instructions: 4000 };
+        yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
+      }
+    });
     for (const seed of [1, 2]) {
       const r = runServer(config, toy, { cores: 1, concurrency: 32, mechanism: 'sync', seed, warmup: 64, measured: 48 });
       expect((r.latencyMeanMs / 1000) * r.throughputRps, `seed ${seed}: throughput × latency`).to.be.closeTo(32, 32 * 0.03);
@@ -228,31 +240,14 @@ describe('server workloads', function () {
     // to 12,000 instructions), then stay so: a transient that a 100-request warm-up does not
     // outlast.
     const rampCycles = 20e-3 * config.hw.ghz * 1e9;
-    const slowing = (measured: number): ServerWorkload => ({
-      id: `toy-slowing-${measured}`,
-      footprint: serverWorkload('bind').footprint,
-      roundTrips: 1,
-      connections: 'persistent',
-      clientDelayUs: 20,
-      serviceEstimateUs: 5,
-      start(ctx) {
-        for (const conn of ctx.loop.persistent) {
-          ctx.spawn(
-            `c${conn.id}`,
-            (function* (): Generator<Action, void, undefined> {
-              for (;;) {
-                yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-                yield { kind: 'request' };
-                yield { kind: 'compute', instructions: 4000 + 8000 * Math.min(1, ctx.k.now / rampCycles) };
-                yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
-              }
-            })(),
-          );
-        }
-      },
+    const slowing = toyServer('toy-slowing', { roundTrips: 1, serviceEstimateUs: 5 }, function* (conn, ctx) {
+      yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
+      yield { kind: 'request' };
+      yield { kind: 'compute', instructions: 4000 + 8000 * Math.min(1, ctx.k.now / rampCycles) };
+      yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
     });
     const run = (warmup: number, maxWindows: number) =>
-      runServer(config, slowing(warmup), { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup, measured: 400, maxWindows });
+      runServer(config, slowing, { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup, measured: 400, maxWindows });
     const steady = run(3000, 1); // warmed up well past the ramp
     expect(steady.steady).to.equal(true);
     const once = run(100, 1);
@@ -270,7 +265,7 @@ describe('server workloads', function () {
     expect(extended.throughputRps / steady.throughputRps - 1).to.be.within(-0.03, 0.03);
     // A steady window with a wide interval is lengthened, not restarted.
     const short = (maxWindows: number) =>
-      runServer(config, slowing(3000), { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup: 3000, measured: 20, maxWindows });
+      runServer(config, slowing, { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup: 3000, measured: 20, maxWindows });
     const one = short(1);
     expect(one.throughputCi95Pct, 'twenty requests give a wide interval').to.be.above(3);
     const longer = short(40);

@@ -137,6 +137,19 @@ function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
 }
 
 /** Runs one point: builds the machine and the server, drives it with the clients, measures. */
+/** How a point's reported window was found, as meta.json's `window` gives it (`windowDetails`). */
+export interface WindowDetails {
+  warmupRequests: number;
+  measuredRequests: number;
+  windows: number;
+  driftPct: number | null;
+  steady: boolean | null;
+}
+
+export function windowDetails(r: ServerResult): WindowDetails {
+  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady };
+}
+
 export function runServer(config: RunConfig, workload: ServerWorkload, opts: ServerRunOptions): ServerResult {
   const cfg = structuredClone(config);
   cfg.hw.cores = opts.cores;
