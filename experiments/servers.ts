@@ -10,7 +10,7 @@ import { CATEGORIES } from '../src/hw/cycle-stack.js';
 import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
-import { runReplicated, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
+import { runReplicated, runSize, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
 import { PRECISION_TARGET_PCT, type LockStats } from '../src/workloads/server/closed-loop.js';
 import { windowDetails, type Mechanism, type ServerResult, type WindowDetails } from '../src/workloads/server/server.js';
 
@@ -55,7 +55,7 @@ function record(ctx: PointContext, r: ServerResult): void {
  * that drifted) or a longer window (a wide interval), and which are reported still
  * drifting or with an interval over 3 % because the run's chunks ran out (`MAX_WINDOWS`).
  */
-function windowLines(rows: readonly Row[], details: readonly PointDetails[]): string[] {
+function windowLines(workload: WorkloadId, rows: readonly Row[], details: readonly PointDetails[]): string[] {
   const ws = details.map((d) => ({ point: d.point, w: d.window as WindowDetails | undefined })).filter((x) => x.w !== undefined);
   if (ws.length === 0) return [];
   const where = (p: Point) => `${p.cores} core${Number(p.cores) === 1 ? '' : 's'}, ${p.concurrency} clients, ${p.mechanism}`;
@@ -65,6 +65,9 @@ function windowLines(rows: readonly Row[], details: readonly PointDetails[]): st
       (restarted.length > 0 ? ` (${restarted.map((x) => `${where(x.point)}: ${x.w!.warmupRequests} requests of warm-up`).join('; ')})` : '') +
       '.',
   ];
+  // A window longer than the point's first one was steady but too imprecise, and lengthened.
+  const lengthened = ws.filter((x) => x.w!.measuredRequests > runSize(serverPointOf(workload, x.point), false).measured);
+  if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
   const unsettled = ws.filter((x) => x.w!.steady === false);
   if (unsettled.length > 0) out.push(`Still drifting when the run stopped (read these rows with care): ${unsettled.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} %)`).join('; ')}.`);
   const wide = rows.filter((r) => Number(r.throughput_ci95_pct) > PRECISION_TARGET_PCT);
@@ -190,7 +193,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
         const f = rows.find((r) => r.mechanism === 'flexsc' && r.cores === s.cores && r.concurrency === s.concurrency);
         lines.push(`| ${s.cores} | ${s.concurrency} | ${withCi(s)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? withCi(f) : '–'} |`);
       }
-      const windows = windowLines(rows, details);
+      const windows = windowLines(workload, rows, details);
       if (windows.length > 0) lines.push('', ...windows);
       lines.push('', 'Predicted FlexSC/sync throughput ratio by concurrency:', ...ratioLines(rows, 'throughput_rps'));
       return lines;

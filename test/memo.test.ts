@@ -67,19 +67,23 @@ describe('seeds: one per server configuration', () => {
     expect(byId('fig11').summarize!(tput, []).join('\n')).to.include('| 1 | 16 | 12000 ± 1.2 % (12196) | 12400 ± 0.5 % |');
   });
 
-  it('the Fig. 11/14 summaries say which points needed more warm-up, and which are unsettled or imprecise', () => {
+  it('the Fig. 11/14 summaries say which points needed more warm-up or a longer window, and which are unsettled or imprecise', () => {
     const rows = [
       { cores: 4, concurrency: 32, mechanism: 'sync', throughput_rps: 42000, throughput_ci95_pct: 1 },
       { cores: 4, concurrency: 32, mechanism: 'flexsc', throughput_rps: 29000, throughput_ci95_pct: 5.6 },
+      { cores: 1, concurrency: 64, mechanism: 'sync', throughput_rps: 11000, throughput_ci95_pct: 2.9 },
     ];
     const details = [
       { point: { cores: 4, concurrency: 32, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 4000, windows: 1, driftPct: 0.4, steady: true } },
-      { point: { cores: 4, concurrency: 32, mechanism: 'flexsc' }, window: { warmupRequests: 12400, measuredRequests: 20000, windows: 4, driftPct: 12.1, steady: false } },
+      { point: { cores: 4, concurrency: 32, mechanism: 'flexsc' }, window: { warmupRequests: 12400, measuredRequests: 4000, windows: 4, driftPct: 12.1, steady: false } },
+      { point: { cores: 1, concurrency: 64, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 12000, windows: 1, driftPct: -0.8, steady: true } },
     ];
     const text = byId('fig11').summarize!(rows, details).join('\n');
-    expect(text).to.include('1 of 2 points drifted after their warm-up and measured again (4 cores, 32 clients, flexsc: 12400 requests of warm-up)');
+    expect(text).to.include('1 of 3 points drifted after their warm-up and measured again (4 cores, 32 clients, flexsc: 12400 requests of warm-up)');
     expect(text).to.include('Still drifting when the run stopped (read these rows with care): 4 cores, 32 clients, flexsc (12.1 %)');
     expect(text).to.include('Interval over 3 %: 4 cores, 32 clients, flexsc (5.6 %)');
+    // Apache's first window is 4,000 requests: only the 12,000-request one was lengthened.
+    expect(text).to.include('Lengthened for a 3 % interval: 1 core, 64 clients, sync (12000 requests).');
     expect(text).to.not.include('4 cores, 32 clients, sync (');
   });
 
