@@ -311,8 +311,8 @@ describe('OS model: FlexSC invariants', () => {
    * Many user threads on several cores; calls that block on channels posted at random
    * later times, non-blocking calls and batches; every call's completion is counted.
    */
-  function stress(opts: { cores: number; threads: number; requests: number; pages: number; seed: number }) {
-    const k = new Kernel({ config: config([`hw.cores=${opts.cores}`, `os.flexsc.pagesPerCore=${opts.pages}`]), seed: opts.seed });
+  function stress(opts: { cores: number; threads: number; requests: number; pages: number; seed: number; steal?: boolean }) {
+    const k = new Kernel({ config: config([`hw.cores=${opts.cores}`, `os.flexsc.pagesPerCore=${opts.pages}`, `os.flexsc.stealReady=${opts.steal === true}`]), seed: opts.seed });
     const rng = createRandom(opts.seed + 1);
     const completions = new Map<SyscallRequest, number>();
     const calls: SyscallRequest[] = [];
@@ -355,6 +355,49 @@ describe('OS model: FlexSC invariants', () => {
     expect(c.blockedCalls).to.be.greaterThan(0);
     // Every entry is free again at the end.
     expect(fx.areas.every((a) => a.free.length === a.capacity)).to.equal(true);
+  });
+
+  it('with work stealing (os.flexsc.stealReady), threads move between carriers and every entry still completes exactly once', () => {
+    const { k, fx, runtime, completions, calls } = stress({ cores: 4, threads: 48, requests: 6, pages: 8, seed: 11, steal: true });
+    k.checkCycleStacks();
+    fx.check();
+    expect(runtime.exited).to.equal(48);
+    expect(calls.every((c) => completions.get(c) === 1), 'each call completed exactly once').to.equal(true);
+    expect(runtime.carriers.reduce((n, c) => n + c.steals, 0)).to.be.greaterThan(0);
+    expect(runtime.carriers.reduce((n, c) => n + c.alive, 0)).to.equal(0);
+    expect(fx.areas.every((a) => a.free.length === a.capacity)).to.equal(true);
+  });
+
+  it('work stealing evens out carriers that were handed unequal work; without it a thread stays home', () => {
+    // 2 cores, 4 threads spread round-robin: u0 and u2 on carrier 0, u1 and u3 on carrier 1.
+    // u1 and u3 exit at once, so without stealing carrier 0 runs both workers alone.
+    const run = (steal: boolean) => {
+      const k = new Kernel({ config: config(['hw.cores=2', `os.flexsc.stealReady=${steal}`]), seed: 3 });
+      const work = function* (): Generator<Action> {
+        for (let i = 0; i < 40; i++) {
+          yield { kind: 'compute', instructions: 20_000 };
+          yield { kind: 'syscall', call: { name: 'getppid' } };
+        }
+      };
+      const idle = function* (): Generator<Action> {};
+      const { runtime } = spawnAll(k, 'flexsc', [work(), idle(), work(), idle()]);
+      k.run();
+      runtime!.fx.check();
+      k.checkCycleStacks();
+      return { k, runtime: runtime! };
+    };
+    const home = run(false);
+    const steal = run(true);
+    expect(home.runtime.exited).to.equal(4);
+    expect(steal.runtime.exited).to.equal(4);
+    expect(home.runtime.carriers.map((c) => c.steals)).to.deep.equal([0, 0]);
+    expect(steal.runtime.carriers[1].steals).to.be.greaterThan(0);
+    // Both workers' 800 K instructions ran in parallel: well under the serial time.
+    expect(steal.k.now / home.k.now).to.be.lessThan(0.7);
+    // Without stealing, core 1 idled nearly the whole run.
+    const idleShare = (k: Kernel, c: number) => k.cpus[c].core.stack.idle / k.cpus[c].core.stack.total();
+    expect(idleShare(home.k, 1)).to.be.greaterThan(0.9);
+    expect(idleShare(steal.k, 1)).to.be.lessThan(0.5);
   });
 
   it('with one page per core, threads park at user level and still all complete', () => {

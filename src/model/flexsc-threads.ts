@@ -24,7 +24,10 @@
  *
  * Rules the paper leaves open, stated: new user threads are spread over the carriers
  * round-robin and stay on their carrier (their home); a ready queue is FIFO; resuming the
- * thread that ran last needs no switch.
+ * thread that ran last needs no switch. `os.flexsc.stealReady` (off by default) is the
+ * alternative for the first rule: a carrier about to call flexsc_wait first takes a ready
+ * thread from another carrier (work stealing), to measure how much the prediction rests
+ * on threads staying home.
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
@@ -94,6 +97,8 @@ export class Carrier extends Task {
   parks = 0;
   /** Futex wake calls made to wake other carriers that slept. */
   kicksSent = 0;
+  /** Ready threads taken from other carriers (`os.flexsc.stealReady`). */
+  steals = 0;
 
   constructor(
     k: Kernel,
@@ -173,6 +178,7 @@ export class Carrier extends Task {
           continue;
         }
         if (area.done.length > 0) return this.harvest(k, cpu);
+        if (os.stealReady && this.steal()) continue;
         if (area.submitted.length > 0 || area.busy > 0 || this.parked.length > 0) {
           // Nothing to run and nothing done: flexsc_wait.
           this.waitPhase = 1;
@@ -287,6 +293,28 @@ export class Carrier extends Task {
           continue;
       }
     }
+  }
+
+  /**
+   * `os.flexsc.stealReady`: with nothing ready and nothing done, take the oldest ready
+   * thread of the carrier with the longest ready queue, which becomes the thread's home.
+   * The thread has no outstanding entry (it is ready), so its next call posts to this
+   * core's pages; the user-level switch to it then misses on its saved context, which the
+   * other core last wrote.
+   */
+  private steal(): boolean {
+    let victim: Carrier | null = null;
+    for (const c of this.runtime.carriers) {
+      if (c !== this && c.ready.length > 0 && (victim === null || c.ready.length > victim.ready.length)) victim = c;
+    }
+    if (victim === null) return false;
+    const u = victim.ready.shift()!;
+    victim.alive--;
+    this.alive++;
+    u.home = this;
+    this.ready.push(u);
+    this.steals++;
+    return true;
   }
 
   /** A thread this carrier released (lock, semaphore) goes home, waking its carrier if it sleeps. */

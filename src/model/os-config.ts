@@ -47,6 +47,7 @@ export const OsSchema = z.strictObject({
     userSwitchInstructions: count(1e5),
     preemptOnWake: z.boolean(),
     syscallCores: CoreList,
+    stealReady: z.boolean(),
   }),
 });
 export type OsConfig = z.infer<typeof OsSchema>;
