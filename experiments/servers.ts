@@ -11,7 +11,7 @@ import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
 import { runReplicated, runSize, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
-import { PRECISION_TARGET_PCT, type LockStats } from '../src/workloads/server/closed-loop.js';
+import { DRIFT_LIMIT_PCT, PRECISION_TARGET_PCT, slowDrift, type LockStats } from '../src/workloads/server/closed-loop.js';
 import { windowDetails, type Mechanism, type ServerResult, type WindowDetails } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
@@ -68,6 +68,12 @@ function windowLines(workload: WorkloadId, rows: readonly Row[], details: readon
   // A window longer than the point's first one was steady but too imprecise, and lengthened.
   const lengthened = ws.filter((x) => x.w!.measuredRequests > runSize(serverPointOf(workload, x.point), false).measured);
   if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
+  const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
+  if (slow.length > 0) {
+    out.push(
+      `Drifting slowly (a significant trend within the ${DRIFT_LIMIT_PCT} % the rule allows: a transient slower than one window, or noise about one time in twenty): ${slow.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} ± ${x.w!.driftHalfWidthPct!.toFixed(1)} %)`).join('; ')}.`,
+    );
+  }
   const unsettled = ws.filter((x) => x.w!.steady === false);
   if (unsettled.length > 0) out.push(`Still drifting when the run stopped (read these rows with care): ${unsettled.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} %)`).join('; ')}.`);
   const wide = rows.filter((r) => Number(r.throughput_ci95_pct) > PRECISION_TARGET_PCT);

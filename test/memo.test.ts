@@ -76,14 +76,17 @@ describe('seeds: one per server configuration', () => {
     const details = [
       { point: { cores: 4, concurrency: 32, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 4000, windows: 1, driftPct: 0.4, steady: true } },
       { point: { cores: 4, concurrency: 32, mechanism: 'flexsc' }, window: { warmupRequests: 12400, measuredRequests: 4000, windows: 4, driftPct: 12.1, steady: false } },
-      { point: { cores: 1, concurrency: 64, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 12000, windows: 1, driftPct: -0.8, steady: true } },
+      { point: { cores: 1, concurrency: 64, mechanism: 'sync' }, window: { warmupRequests: 400, measuredRequests: 12000, windows: 1, driftPct: -0.8, driftHalfWidthPct: 1.1, steady: true } },
+      { point: { cores: 4, concurrency: 768, mechanism: 'flexsc' }, window: { warmupRequests: 1536, measuredRequests: 4000, windows: 1, driftPct: -2.52, driftHalfWidthPct: 2.32, steady: true } },
     ];
     const text = byId('fig11').summarize!(rows, details).join('\n');
-    expect(text).to.include('1 of 3 points drifted after their warm-up and measured again (4 cores, 32 clients, flexsc: 12400 requests of warm-up)');
+    expect(text).to.include('1 of 4 points drifted after their warm-up and measured again (4 cores, 32 clients, flexsc: 12400 requests of warm-up)');
     expect(text).to.include('Still drifting when the run stopped (read these rows with care): 4 cores, 32 clients, flexsc (12.1 %)');
     expect(text).to.include('Interval over 3 %: 4 cores, 32 clients, flexsc (5.6 %)');
     // Apache's first window is 4,000 requests: only the 12,000-request one was lengthened.
     expect(text).to.include('Lengthened for a 3 % interval: 1 core, 64 clients, sync (12000 requests).');
+    // −0.8 ± 1.1 % is no trend; −2.5 ± 2.3 % is one, within the limit.
+    expect(text).to.match(/Drifting slowly \(a significant trend within the 3 % [^)]*\): 4 cores, 768 clients, flexsc \(-2\.5 ± 2\.3 %\)\./);
     expect(text).to.not.include('4 cores, 32 clients, sync (');
   });
 

@@ -3,6 +3,7 @@ import { formatNumber, toCsv } from '../src/report/csv.js';
 import { loadReference } from '../src/report/reference.js';
 import { pointSeed } from '../src/seed.js';
 import { trendPct } from '../src/report/stats.js';
+import { drifting, slowDrift } from '../src/workloads/server/closed-loop.js';
 
 describe('CSV output', () => {
   it('prints numbers with fixed precision, no exponent, no negative zero', () => {
@@ -53,5 +54,17 @@ describe('trend of batch means', () => {
     expect(ramp.driftPct).to.be.below(-15);
     expect(Math.abs(ramp.driftPct)).to.be.above(ramp.halfWidthPct);
     expect(() => trendPct([1, 2])).to.throw(RangeError);
+  });
+
+  it('the window rule: a drift over 3 % that its interval excludes restarts; a smaller significant one is only a slow drift', () => {
+    // The first window of Apache-like, 4 cores, 768 clients, FlexSC, seed 1 (per Mcycle).
+    const t = trendPct([18.41, 18.26, 18.51, 18.07, 18.46, 18.11, 18.23, 17.88, 18.25, 17.82]);
+    expect(t.driftPct).to.be.closeTo(-2.52, 0.01);
+    expect(t.halfWidthPct).to.be.closeTo(2.32, 0.01);
+    expect([drifting(t), slowDrift(t)]).to.deep.equal([false, true]);
+    expect([drifting({ driftPct: -4, halfWidthPct: 1 }), slowDrift({ driftPct: -4, halfWidthPct: 1 })]).to.deep.equal([true, false]);
+    // Large but not significant: neither.
+    expect([drifting({ driftPct: 5, halfWidthPct: 6 }), slowDrift({ driftPct: 5, halfWidthPct: 6 })]).to.deep.equal([false, false]);
+    expect([drifting({ driftPct: 0.5, halfWidthPct: 1 }), slowDrift({ driftPct: 0.5, halfWidthPct: 1 })]).to.deep.equal([false, false]);
   });
 });

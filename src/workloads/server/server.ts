@@ -113,6 +113,8 @@ export interface ServerResult {
    * batches for a trend.
    */
   windowDriftPct: number | null;
+  /** The drift's 95 % half-width (percent); null with the drift. */
+  windowDriftHalfWidthPct: number | null;
   steady: boolean | null;
   /** Instructions simulated in the whole run (every core, both modes, warm-up included). */
   simulatedInstructions: number;
@@ -143,11 +145,12 @@ export interface WindowDetails {
   measuredRequests: number;
   windows: number;
   driftPct: number | null;
+  driftHalfWidthPct: number | null;
   steady: boolean | null;
 }
 
 export function windowDetails(r: ServerResult): WindowDetails {
-  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, steady: r.steady };
+  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
 }
 
 export function runServer(config: RunConfig, workload: ServerWorkload, opts: ServerRunOptions): ServerResult {
@@ -220,6 +223,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     measuredRequests: loop.measuredRequests,
     windows: loop.windows,
     windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
+    windowDriftHalfWidthPct: loop.trend === null ? null : loop.trend.halfWidthPct,
     steady: loop.trend === null ? null : !drifting(loop.trend),
     callsPerRequest: loop.callsPerRequest(),
     locks: loop.lockStats(),
