@@ -55,10 +55,9 @@ function record(ctx: PointContext, r: ServerResult): void {
  * that drifted) or a longer window (a wide interval), and which are reported still
  * drifting or with an interval over 3 % because the run's chunks ran out (`MAX_WINDOWS`).
  */
-function windowLines(workload: WorkloadId, rows: readonly Row[], details: readonly PointDetails[]): string[] {
+function windowLines(details: readonly PointDetails[], where: (p: Point) => string, firstWindow: (p: Point) => number, rows: readonly Row[] = []): string[] {
   const ws = details.map((d) => ({ point: d.point, w: d.window as WindowDetails | undefined })).filter((x) => x.w !== undefined);
   if (ws.length === 0) return [];
-  const where = (p: Point) => `${p.cores} core${Number(p.cores) === 1 ? '' : 's'}, ${p.concurrency} clients, ${p.mechanism}`;
   const restarted = ws.filter((x) => x.w!.windows > 1);
   const out = [
     `Measurement windows: ${restarted.length} of ${ws.length} points drifted after their warm-up and measured again` +
@@ -66,7 +65,7 @@ function windowLines(workload: WorkloadId, rows: readonly Row[], details: readon
       '.',
   ];
   // A window longer than the point's first one was steady but too imprecise, and lengthened.
-  const lengthened = ws.filter((x) => x.w!.measuredRequests > runSize(serverPointOf(workload, x.point), false).measured);
+  const lengthened = ws.filter((x) => x.w!.measuredRequests > firstWindow(x.point));
   if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
   const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
   if (slow.length > 0) {
@@ -80,6 +79,8 @@ function windowLines(workload: WorkloadId, rows: readonly Row[], details: readon
   if (wide.length > 0) out.push(`Interval over ${PRECISION_TARGET_PCT} %: ${wide.map((r) => `${where(r as Point)} (${Number(r.throughput_ci95_pct).toFixed(1)} %)`).join('; ')}.`);
   return out;
 }
+
+const coresLabel = (p: Point) => `${p.cores} core${Number(p.cores) === 1 ? '' : 's'}`;
 
 /**
  * One line per point and lock that was taken: how much of the window it was held, how many
@@ -199,7 +200,8 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
         const f = rows.find((r) => r.mechanism === 'flexsc' && r.cores === s.cores && r.concurrency === s.concurrency);
         lines.push(`| ${s.cores} | ${s.concurrency} | ${withCi(s)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? withCi(f) : '–'} |`);
       }
-      const windows = windowLines(workload, rows, details);
+      const where = (p: Point) => `${coresLabel(p)}, ${p.concurrency} clients, ${p.mechanism}`;
+      const windows = windowLines(details, where, (p) => runSize(serverPointOf(workload, p), false).measured, rows);
       if (windows.length > 0) lines.push('', ...windows);
       lines.push('', 'Predicted FlexSC/sync throughput ratio by concurrency:', ...ratioLines(rows, 'throughput_rps'));
       return lines;
@@ -388,10 +390,8 @@ export const fig16: Experiment = {
   columns: ['cores', 'entries_per_core', 'throughput_rps'],
   precision: { throughput_rps: 0 },
   run(point: Point, ctx: PointContext): Row[] {
-    const cores = Number(point.cores);
-    const p: ServerPoint = { workload: 'apache', cores, concurrency: 2048 * cores, mechanism: 'flexsc', pagesPerCore: Number(point.entries_per_core) / 64 };
-    const r = simulate(ctx, p);
-    return [{ cores, entries_per_core: Number(point.entries_per_core), throughput_rps: r.throughputRps }];
+    const r = simulate(ctx, fig16Point(point));
+    return [{ cores: Number(point.cores), entries_per_core: Number(point.entries_per_core), throughput_rps: r.throughputRps }];
   },
   plot(rows: Row[]): TopLevelSpec {
     return facetLineChartSpec({
@@ -404,10 +404,18 @@ export const fig16: Experiment = {
       color: { field: 'mechanism', title: 'mechanism' },
     });
   },
-  summarize(rows: Row[]): string[] {
-    return rows.map((r) => `- ${r.cores} core${r.cores === 1 ? '' : 's'}, ${r.entries_per_core} entries: ${Number(r.throughput_rps).toFixed(0)} requests/s`);
+  summarize(rows: Row[], details: readonly PointDetails[]): string[] {
+    const lines = rows.map((r) => `- ${coresLabel(r as Point)}, ${r.entries_per_core} entries: ${Number(r.throughput_rps).toFixed(0)} requests/s`);
+    const windows = windowLines(details, (p) => `${coresLabel(p)}, ${p.entries_per_core} entries`, (p) => runSize(fig16Point(p), false).measured);
+    return windows.length > 0 ? [...lines, '', ...windows] : lines;
   },
 };
+
+/** Fig. 16's server point: Apache-like FlexSC, 2,048 clients per core, the entries as pages. */
+function fig16Point(point: Point): ServerPoint {
+  const cores = Number(point.cores);
+  return { workload: 'apache', cores, concurrency: 2048 * cores, mechanism: 'flexsc', pagesPerCore: Number(point.entries_per_core) / 64 };
+}
 
 export const bind: Experiment = {
   id: 'bind',

@@ -90,6 +90,17 @@ describe('seeds: one per server configuration', () => {
     expect(text).to.not.include('4 cores, 32 clients, sync (');
   });
 
+  it("Fig. 16's summary says how its windows were found too", () => {
+    const rows = [{ cores: 4, entries_per_core: 64, throughput_rps: 36000 }];
+    const details = [{ point: { cores: 4, entries_per_core: 64 }, window: { warmupRequests: 16384, measuredRequests: 4000, windows: 1, driftPct: -2.8, driftHalfWidthPct: 1.5, steady: true } }];
+    const text = byId('fig16').summarize!(rows, details).join('\n');
+    expect(text).to.include('- 4 cores, 64 entries: 36000 requests/s');
+    expect(text).to.include('0 of 1 points drifted after their warm-up');
+    expect(text).to.include('Drifting slowly');
+    expect(text).to.include('4 cores, 64 entries (-2.8 ± 1.5 %)');
+    expect(byId('fig16').summarize!(rows, []).join('\n')).to.not.include('Measurement windows');
+  });
+
   it('other experiments keep their own (id, point) seed', () => {
     const p = { cores: 4, entries_per_core: 128 };
     expect(seedOf(byId('fig16'), p, 1)).to.equal(pointSeed('fig16', p, 1));

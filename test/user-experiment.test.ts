@@ -4,7 +4,7 @@
  * independent runs and a throughput interval from their spread.
  */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Point } from '../src/experiment.js';
@@ -12,7 +12,8 @@ import { ci95Pct } from '../src/report/stats.js';
 import { buildRunConfig } from '../src/run-config.js';
 import { computePoint } from '../src/runner/point.js';
 import { replicationSeed } from '../src/seed.js';
-import { loadUserExperiment } from '../src/user-experiment.js';
+import { checkUserExperiment, loadUserExperiment } from '../src/user-experiment.js';
+import { projectRoot } from '../src/paths.js';
 import { experiments } from '../experiments/index.js';
 import { averageResults, runPoint, serverPointOf } from '../src/workloads/server/points.js';
 
@@ -37,6 +38,20 @@ describe('user experiment files', function () {
     expect(out.rows[0].throughput_rps).to.equal(direct.throughputRps);
     expect(out.rows[0].throughput_ci95_pct).to.equal(direct.throughputCi95Pct);
     expect(out.details).to.not.have.property('replications');
+  });
+
+  it('the shipped examples/ files load, with valid overrides, and run one quick point', () => {
+    const files = readdirSync(join(projectRoot, 'examples')).filter((f) => f.endsWith('.json'));
+    expect(files).to.include('flexsc-threads-stealing.json');
+    for (const f of files) {
+      const exp = loadUserExperiment(join(projectRoot, 'examples', f));
+      checkUserExperiment(exp, config);
+      expect(exp.grid(false).length, f).to.be.greaterThan(0);
+    }
+    const steal = loadUserExperiment(join(projectRoot, 'examples', 'flexsc-threads-stealing.json'));
+    const point = steal.grid(true).find((p) => p.mechanism === 'flexsc' && p.cores === 2)!;
+    const out = computePoint(steal, { ...task('flexsc-threads-stealing', point, 3), quick: true });
+    expect(Number(out.rows[0].throughput_rps)).to.be.greaterThan(0);
   });
 
   it('requests.max_windows bounds the windows a point may measure; meta.json says how it was measured', () => {
