@@ -64,6 +64,7 @@ export const UserExperimentSchema = z.strictObject({
       warmup: z.number().int().min(0).max(MAX_REQUESTS),
       measured: z.number().int().min(2).max(MAX_REQUESTS),
       max_windows: z.number().int().min(1).max(64).optional(),
+      drift_limit_pct: z.number().min(0).max(100).optional(),
     })
     .optional(),
   replications: z.number().int().min(2, 'expected at least 2 (one run needs no replications)').max(1000).optional(),
@@ -152,7 +153,7 @@ function buildExperiment(f: UserExperimentFile, path: string): Experiment {
     run(point: Point, ctx: PointContext): Row[] {
       const config = withOverrides(ctx.config, f.overrides, path);
       const p = serverPointOf(f.workload, point);
-      const size = f.requests === undefined ? undefined : { warmup: f.requests.warmup, measured: f.requests.measured, maxWindows: f.requests.max_windows };
+      const size = f.requests === undefined ? undefined : { warmup: f.requests.warmup, measured: f.requests.measured, maxWindows: f.requests.max_windows, driftLimitPct: f.requests.drift_limit_pct };
       const { result: r, summaries } = runReplicated(config, p, ctx.seed, ctx.quick, f.replications ?? ctx.replications ?? 1, size);
       ctx.record?.('cyclesPerRequest', r.stackPerRequest);
       ctx.record?.('locks', r.locks);

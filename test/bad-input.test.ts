@@ -42,6 +42,7 @@ describe('bad input: exit 2, the culprit named, nothing written', function () {
     w('huge.json', exp({ requests: { warmup: 1, measured: 1e9 } }));
     w('one-replication.json', exp({ replications: 1 }));
     w('no-windows.json', exp({ requests: { warmup: 10, measured: 100, max_windows: 0 } }));
+    w('negative-drift.json', exp({ requests: { warmup: 10, measured: 100, drift_limit_pct: -1 } }));
     w('extra-key.json', exp({ color: 'red' }));
     w('bad-override.json', exp({ overrides: ['hw.l1d.ways=3'] }));
     w('empty-grid.json', exp({ grid: { cores: [], concurrency: [16], mechanism: ['sync'] } }));
@@ -90,6 +91,7 @@ describe('bad input: exit 2, the culprit named, nothing written', function () {
     ['entries that are not whole pages', ['run', 'bad-entries.json'], /grid\.entries_per_core\.0: expected a multiple of 64/],
     ['10^9 requests', ['run', 'huge.json'], /requests\.measured: Too big: expected number to be <=1000000/],
     ['no measurement window', ['run', 'no-windows.json'], /requests\.max_windows: Too small: expected number to be >=1/],
+    ['a negative drift limit', ['run', 'negative-drift.json'], /requests\.drift_limit_pct: Too small: expected number to be >=0/],
     ['one replication', ['run', 'one-replication.json'], /replications: expected at least 2 \(one run needs no replications\)/],
     ['replications of an experiment without runs to average', ['run', 'fig9', '--replications', '3'], /--replications 3: fig9 cannot be replicated/],
     ['a replication count that is not a whole number', ['run', 'fig11', '--replications', '2.5'], /--replications.*expected a whole number of runs per point, 1 to 1000/],

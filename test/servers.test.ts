@@ -8,7 +8,7 @@ import { MYSQL_INSTRUCTIONS_PER_SYSCALL, mysqlStatements } from '../src/workload
 import { runPoint, runSize, type ServerPoint } from '../src/workloads/server/points.js';
 import { catalogKind } from '../src/workloads/server/script.js';
 import { runServer, type ServerContext, type ServerWorkload } from '../src/workloads/server/server.js';
-import type { Connection } from '../src/workloads/server/closed-loop.js';
+import { slowDrift, type Connection } from '../src/workloads/server/closed-loop.js';
 import type { Action } from '../src/model/program.js';
 import { serverWorkload } from '../src/workloads/server/points.js';
 
@@ -279,6 +279,30 @@ describe('server workloads', function () {
     expect(again.windows).to.equal(1);
     expect(again.throughputRps).to.equal(steady.throughputRps);
     expect(again.stackPerRequest).to.deep.equal(steady.stackPerRequest);
+  });
+
+  it('a slow drift passes the default 3 % limit as steady; a lower driftLimitPct restarts the window', () => {
+    // A toy server whose work grows slowly and steadily for its first 600 ms (4,000 → 8,000
+    // instructions): one 2,000-request window (about 25 ms) sees a small, significant fall.
+    const rampCycles = 600e-3 * config.hw.ghz * 1e9;
+    const creeping = toyServer('toy-creeping', { roundTrips: 1, serviceEstimateUs: 5 }, function* (conn, ctx) {
+      yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
+      yield { kind: 'request' };
+      yield { kind: 'compute', instructions: 4000 + 4000 * Math.min(1, ctx.k.now / rampCycles) };
+      yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
+    });
+    const run = (driftLimitPct?: number) =>
+      runServer(config, creeping, { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup: 100, measured: 2000, maxWindows: 2, driftLimitPct });
+    const lax = run();
+    expect(lax.windows).to.equal(1);
+    expect(lax.steady).to.equal(true);
+    expect(lax.windowDriftPct!).to.be.within(-3, 0);
+    expect(slowDrift({ driftPct: lax.windowDriftPct!, halfWidthPct: lax.windowDriftHalfWidthPct! }), 'significant, within the limit').to.equal(true);
+    const strict = run(0.1);
+    expect(strict.windows, 'the second window still falls: both chunks restart').to.equal(2);
+    expect(strict.steady).to.equal(false);
+    expect(strict.warmupRequests).to.equal(100 + 2000);
+    expect(strict.throughputRps).to.be.below(lax.throughputRps);
   });
 
   it('a full-size fig11 point reports its 95 % interval, and it is tight (≤ 3 %)', () => {

@@ -50,8 +50,8 @@ export const PRECISION_TARGET_PCT = 3;
  * `DRIFT_LIMIT_PCT` and the drift is significant (its 95 % interval excludes zero): a
  * transient the warm-up did not outlast.
  */
-export function drifting(t: { driftPct: number; halfWidthPct: number }): boolean {
-  return Math.abs(t.driftPct) > DRIFT_LIMIT_PCT && Math.abs(t.driftPct) > t.halfWidthPct;
+export function drifting(t: { driftPct: number; halfWidthPct: number }, limitPct = DRIFT_LIMIT_PCT): boolean {
+  return Math.abs(t.driftPct) > limitPct && Math.abs(t.driftPct) > t.halfWidthPct;
 }
 
 /**
@@ -62,8 +62,8 @@ export function drifting(t: { driftPct: number; halfWidthPct: number }): boolean
  * requests), and so does a steady point's noise about one time in twenty; the summaries
  * name such points rather than restart them.
  */
-export function slowDrift(t: { driftPct: number; halfWidthPct: number }): boolean {
-  return !drifting(t) && Math.abs(t.driftPct) > t.halfWidthPct;
+export function slowDrift(t: { driftPct: number; halfWidthPct: number }, limitPct = DRIFT_LIMIT_PCT): boolean {
+  return !drifting(t, limitPct) && Math.abs(t.driftPct) > t.halfWidthPct;
 }
 
 export class Connection {
@@ -106,6 +106,8 @@ export interface ClosedLoopOptions {
    * reported once it is steady and precise, or when the chunks run out.
    */
   maxWindows?: number;
+  /** The drift a window may show and pass as steady (`drifting`; default `DRIFT_LIMIT_PCT`). */
+  driftLimitPct?: number;
   /**
    * The clients' first requests are spread uniformly over this many cycles (about the time
    * the server needs to serve them all once), so the run does not start with every client
@@ -255,7 +257,7 @@ export class ClosedLoop {
         this.trend = batches.length >= 3 ? trendPct(batches) : null;
         if (this.chunks < (o.maxWindows ?? 1)) {
           this.chunks++;
-          if (this.trend !== null && drifting(this.trend)) {
+          if (this.trend !== null && drifting(this.trend, o.driftLimitPct)) {
             // Not yet a steady state: this window was warm-up too; measure a new one.
             this.windows++;
             this.warmupDone = this.completed;

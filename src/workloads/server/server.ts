@@ -64,6 +64,8 @@ export interface ServerRunOptions {
    * (`ClosedLoopOptions.maxWindows`); default 1: one window.
    */
   maxWindows?: number;
+  /** The drift a window may show and pass as steady (`ClosedLoopOptions.driftLimitPct`). */
+  driftLimitPct?: number;
   /** Syscall catalog (calibration tools replace shapes). */
   syscalls?: Readonly<Record<string, SyscallSpec>>;
 }
@@ -169,6 +171,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     measured: opts.measured,
     batches: opts.batches ?? Math.min(10, Math.max(2, Math.floor(opts.measured / 2))),
     maxWindows: opts.maxWindows ?? 1,
+    driftLimitPct: opts.driftLimitPct,
     startSpreadCycles: (opts.concurrency * workload.serviceEstimateUs * 1000 * cfg.hw.ghz) / opts.cores,
     rng: createRandom((opts.seed + 0x9e3779b9) >>> 0),
   });
@@ -224,7 +227,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     windows: loop.windows,
     windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
     windowDriftHalfWidthPct: loop.trend === null ? null : loop.trend.halfWidthPct,
-    steady: loop.trend === null ? null : !drifting(loop.trend),
+    steady: loop.trend === null ? null : !drifting(loop.trend, opts.driftLimitPct),
     callsPerRequest: loop.callsPerRequest(),
     locks: loop.lockStats(),
     simulatedInstructions: k.cpus.reduce((n, c) => n + c.core.stack.event(USER, 'instructions') + c.core.stack.event(KERNEL, 'instructions'), 0),
