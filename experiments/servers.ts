@@ -11,7 +11,7 @@ import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
 import { runReplicated, runSize, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
-import { DRIFT_LIMIT_PCT, PRECISION_TARGET_PCT, slowDrift, type LockStats } from '../src/workloads/server/closed-loop.js';
+import { DRIFT_LIMIT_PCT, PRECISION_TARGET_PCT, SLOW_DRIFT_FLOOR_PCT, slowDrift, type LockStats } from '../src/workloads/server/closed-loop.js';
 import { windowDetails, type Mechanism, type ServerResult, type WindowDetails } from '../src/workloads/server/server.js';
 
 const MECHANISMS: Mechanism[] = ['sync', 'flexsc'];
@@ -70,7 +70,7 @@ function windowLines(details: readonly PointDetails[], where: (p: Point) => stri
   const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
   if (slow.length > 0) {
     out.push(
-      `Drifting slowly (a significant trend within the ${DRIFT_LIMIT_PCT} % the rule allows: a transient slower than one window, or noise about one time in twenty): ${slow.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} ± ${x.w!.driftHalfWidthPct!.toFixed(1)} %)`).join('; ')}.`,
+      `Drifting slowly (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} % across the window, which the rule lets pass: a transient slower than one window, or noise): ${slow.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} ± ${x.w!.driftHalfWidthPct!.toFixed(1)} %)`).join('; ')}.`,
     );
   }
   const unsettled = ws.filter((x) => x.w!.steady === false);

@@ -86,7 +86,7 @@ describe('seeds: one per server configuration', () => {
     // Apache's first window is 4,000 requests: only the 12,000-request one was lengthened.
     expect(text).to.include('Lengthened for a 3 % interval: 1 core, 64 clients, sync (12000 requests).');
     // −0.8 ± 1.1 % is no trend; −2.5 ± 2.3 % is one, within the limit.
-    expect(text).to.match(/Drifting slowly \(a significant trend within the 3 % [^)]*\): 4 cores, 768 clients, flexsc \(-2\.5 ± 2\.3 %\)\./);
+    expect(text).to.match(/Drifting slowly \(a significant trend of 1–3 % [^)]*\): 4 cores, 768 clients, flexsc \(-2\.5 ± 2\.3 %\)\./);
     expect(text).to.not.include('4 cores, 32 clients, sync (');
   });
 
