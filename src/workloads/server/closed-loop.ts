@@ -176,6 +176,11 @@ export class ClosedLoop {
   /** The reported window's trend (`drifting`), once measured. */
   trend: { driftPct: number; halfWidthPct: number } | null = null;
 
+  /** Whether the reported window passed as steady under the run's limit; null without a trend. */
+  get steady(): boolean | null {
+    return this.trend === null ? null : !drifting(this.trend, this.opts.driftLimitPct);
+  }
+
   constructor(
     readonly k: Kernel,
     readonly opts: ClosedLoopOptions,

@@ -97,7 +97,7 @@ export function runPoint(config: RunConfig, p: ServerPoint, seed: number, quick:
   const cfg = structuredClone(config);
   if (p.pagesPerCore !== undefined) cfg.os.flexsc.pagesPerCore = p.pagesPerCore;
   if (p.noCrossPollution === true) cfg.hw.crossModeEviction = false;
-  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...(size ?? runSize(p, quick)), maxWindows: size?.maxWindows ?? (quick ? 1 : MAX_WINDOWS), driftLimitPct: size?.driftLimitPct });
+  return runServer(cfg, serverWorkload(p.workload), { cores: p.cores, concurrency: p.concurrency, mechanism: p.mechanism, seed, ...(size ?? runSize(p, quick)), maxWindows: size?.maxWindows ?? (quick ? 1 : MAX_WINDOWS) });
 }
 
 /**

@@ -19,7 +19,7 @@ import type { Program } from '../../model/program.js';
 import { NptlThread } from '../../model/sync-path.js';
 import { SYSCALLS, type SyscallSpec } from '../../model/syscalls.js';
 import type { RunConfig } from '../../run-config.js';
-import { ClosedLoop, drifting, type LockStats } from './closed-loop.js';
+import { ClosedLoop, type LockStats } from './closed-loop.js';
 
 export type Mechanism = 'sync' | 'flexsc';
 
@@ -140,7 +140,6 @@ function modeMetrics(s: CycleStack, mode: number): ModeMetrics {
   };
 }
 
-/** Runs one point: builds the machine and the server, drives it with the clients, measures. */
 /** How a point's reported window was found, as meta.json's `window` gives it (`windowDetails`). */
 export interface WindowDetails {
   warmupRequests: number;
@@ -155,6 +154,7 @@ export function windowDetails(r: ServerResult): WindowDetails {
   return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
 }
 
+/** Runs one point: builds the machine and the server, drives it with the clients, measures. */
 export function runServer(config: RunConfig, workload: ServerWorkload, opts: ServerRunOptions): ServerResult {
   const cfg = structuredClone(config);
   cfg.hw.cores = opts.cores;
@@ -227,7 +227,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     windows: loop.windows,
     windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
     windowDriftHalfWidthPct: loop.trend === null ? null : loop.trend.halfWidthPct,
-    steady: loop.trend === null ? null : !drifting(loop.trend, opts.driftLimitPct),
+    steady: loop.steady,
     callsPerRequest: loop.callsPerRequest(),
     locks: loop.lockStats(),
     simulatedInstructions: k.cpus.reduce((n, c) => n + c.core.stack.event(USER, 'instructions') + c.core.stack.event(KERNEL, 'instructions'), 0),
