@@ -57,6 +57,20 @@ function toyServer(
   };
 }
 
+/**
+ * A one-message toy server whose work per request grows linearly from 4,000 instructions by
+ * `extra` over its first `rampMs` of simulated time, then stays: a transient of known shape.
+ */
+function rampingServer(id: string, rampMs: number, extra: number): ServerWorkload {
+  const rampCycles = rampMs * 1e-3 * config.hw.ghz * 1e9;
+  return toyServer(id, { roundTrips: 1, serviceEstimateUs: 5 }, function* (conn, ctx) {
+    yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
+    yield { kind: 'request' };
+    yield { kind: 'compute', instructions: 4000 + extra * Math.min(1, ctx.k.now / rampCycles) };
+    yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
+  });
+}
+
 describe('server workloads', function () {
   this.timeout(300_000);
 
@@ -239,13 +253,7 @@ describe('server workloads', function () {
     // A toy server whose requests get slower for its first 20 ms (their work ramps from 4,000
     // to 12,000 instructions), then stay so: a transient that a 100-request warm-up does not
     // outlast.
-    const rampCycles = 20e-3 * config.hw.ghz * 1e9;
-    const slowing = toyServer('toy-slowing', { roundTrips: 1, serviceEstimateUs: 5 }, function* (conn, ctx) {
-      yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-      yield { kind: 'request' };
-      yield { kind: 'compute', instructions: 4000 + 8000 * Math.min(1, ctx.k.now / rampCycles) };
-      yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
-    });
+    const slowing = rampingServer('toy-slowing', 20, 8000);
     const run = (warmup: number, maxWindows: number) =>
       runServer(config, slowing, { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup, measured: 400, maxWindows });
     const steady = run(3000, 1); // warmed up well past the ramp
@@ -284,13 +292,7 @@ describe('server workloads', function () {
   it('a slow drift passes the default 3 % limit as steady; a lower driftLimitPct restarts the window', () => {
     // A toy server whose work grows slowly and steadily for its first 600 ms (4,000 → 8,000
     // instructions): one 2,000-request window (about 25 ms) sees a small, significant fall.
-    const rampCycles = 600e-3 * config.hw.ghz * 1e9;
-    const creeping = toyServer('toy-creeping', { roundTrips: 1, serviceEstimateUs: 5 }, function* (conn, ctx) {
-      yield { kind: 'syscall', call: { name: 'recv', wait: conn.data } };
-      yield { kind: 'request' };
-      yield { kind: 'compute', instructions: 4000 + 4000 * Math.min(1, ctx.k.now / rampCycles) };
-      yield { kind: 'syscall', call: { name: 'send', onDone: (now) => ctx.loop.reply(conn, now) } };
-    });
+    const creeping = rampingServer('toy-creeping', 600, 4000);
     const run = (driftLimitPct?: number) =>
       runServer(config, creeping, { cores: 1, concurrency: 8, mechanism: 'sync', seed: 3, warmup: 100, measured: 2000, maxWindows: 2, driftLimitPct });
     const lax = run();
