@@ -64,13 +64,20 @@ function windowLines(details: readonly PointDetails[], where: (p: Point) => stri
       (restarted.length > 0 ? ` (${restarted.map((x) => `${where(x.point)}: ${x.w!.warmupRequests} requests of warm-up`).join('; ')})` : '') +
       '.',
   ];
-  // A window longer than the point's first one was steady but too imprecise, and lengthened.
-  const lengthened = ws.filter((x) => x.w!.measuredRequests > firstWindow(x.point));
+  // A run lengthens a window whose drift is unclear (to tell a slow transient from noise) or
+  // whose interval is wide; the first kind may then have restarted.
+  const slowTested = ws.filter((x) => (x.w!.driftLengthenings ?? 0) > 0);
+  if (slowTested.length > 0) {
+    out.push(
+      `Measured longer because a window's drift was unclear (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} %, or one past ${DRIFT_LIMIT_PCT} % within the window's noise): ${slowTested.map((x) => `${where(x.point)} (${x.w!.driftLengthenings} time${x.w!.driftLengthenings === 1 ? '' : 's'}; reported ${x.w!.measuredRequests} requests after ${x.w!.warmupRequests})`).join('; ')}.`,
+    );
+  }
+  const lengthened = ws.filter((x) => x.w!.measuredRequests > firstWindow(x.point) && (x.w!.driftLengthenings ?? 0) === 0);
   if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
   const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
   if (slow.length > 0) {
     out.push(
-      `Drifting slowly (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} % across the window, which the rule lets pass: a transient slower than one window, or noise): ${slow.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} ± ${x.w!.driftHalfWidthPct!.toFixed(1)} %)`).join('; ')}.`,
+      `Still drifting slowly when the run stopped (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} % across the reported window: a transient slower than the run, or noise): ${slow.map((x) => `${where(x.point)} (${x.w!.driftPct!.toFixed(1)} ± ${x.w!.driftHalfWidthPct!.toFixed(1)} %)`).join('; ')}.`,
     );
   }
   const unsettled = ws.filter((x) => x.w!.steady === false);

@@ -3,7 +3,7 @@ import { formatNumber, toCsv } from '../src/report/csv.js';
 import { loadReference } from '../src/report/reference.js';
 import { pointSeed } from '../src/seed.js';
 import { trendPct } from '../src/report/stats.js';
-import { drifting, slowDrift } from '../src/workloads/server/closed-loop.js';
+import { driftUnclear, drifting, slowDrift } from '../src/workloads/server/closed-loop.js';
 
 describe('CSV output', () => {
   it('prints numbers with fixed precision, no exponent, no negative zero', () => {
@@ -68,5 +68,19 @@ describe('trend of batch means', () => {
     expect([drifting({ driftPct: 0.5, halfWidthPct: 1 }), slowDrift({ driftPct: 0.5, halfWidthPct: 1 })]).to.deep.equal([false, false]);
     // Significant but tiny (a smooth high-concurrency window): not named.
     expect([drifting({ driftPct: -0.3, halfWidthPct: 0.1 }), slowDrift({ driftPct: -0.3, halfWidthPct: 0.1 })]).to.deep.equal([false, false]);
+  });
+
+  it('the window rule: a drift is unclear (measure longer) when slow and significant, or past the limit within its noise', () => {
+    const unclear = (driftPct: number, halfWidthPct: number, limit?: number) => driftUnclear({ driftPct, halfWidthPct }, limit);
+    expect(unclear(-2.52, 2.32), 'the 768-client first window: slow and significant').to.equal(true);
+    expect(unclear(-4.31, 7.52), 'its third window: past 3 %, lost in noise').to.equal(true);
+    expect(unclear(5, 6)).to.equal(true);
+    expect(unclear(-4, 1), 'clearly drifting: restarted, not lengthened').to.equal(false);
+    expect(unclear(0.5, 1), 'small and not significant: steady').to.equal(false);
+    expect(unclear(2.5, 3), 'within the limit and not significant: steady').to.equal(false);
+    expect(unclear(-0.3, 0.1), 'significant but tiny: steady').to.equal(false);
+    // The limit moves the line between unclear and steady.
+    expect(unclear(2, 3, 1)).to.equal(true);
+    expect(unclear(2, 3)).to.equal(false);
   });
 });

@@ -109,6 +109,8 @@ export interface ServerResult {
   measuredRequests: number;
   /** Windows opened (`maxWindows`); the last is reported. */
   windows: number;
+  /** Times a window was lengthened because its drift was unclear (`driftUnclear`). */
+  driftLengthenings: number;
   /**
    * The reported window's throughput drift, first batch to last (percent; `trendPct`), and
    * whether it passed as a steady state (`drifting`); null when the window has too few
@@ -145,13 +147,15 @@ export interface WindowDetails {
   warmupRequests: number;
   measuredRequests: number;
   windows: number;
+  /** Times a window was lengthened because its drift was unclear (`driftUnclear`; 0 when absent). */
+  driftLengthenings?: number;
   driftPct: number | null;
   driftHalfWidthPct: number | null;
   steady: boolean | null;
 }
 
 export function windowDetails(r: ServerResult): WindowDetails {
-  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
+  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftLengthenings: r.driftLengthenings, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
 }
 
 /** Runs one point: builds the machine and the server, drives it with the clients, measures. */
@@ -225,6 +229,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     warmupRequests: loop.warmupDone,
     measuredRequests: loop.measuredRequests,
     windows: loop.windows,
+    driftLengthenings: loop.driftLengthenings,
     windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
     windowDriftHalfWidthPct: loop.trend === null ? null : loop.trend.halfWidthPct,
     steady: loop.steady,
