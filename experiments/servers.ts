@@ -72,7 +72,11 @@ function windowLines(details: readonly PointDetails[], where: (p: Point) => stri
       `Measured longer because a window's drift was unclear (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} %, or one past ${DRIFT_LIMIT_PCT} % within the window's noise): ${slowTested.map((x) => `${where(x.point)} (${x.w!.driftLengthenings} time${x.w!.driftLengthenings === 1 ? '' : 's'}; reported ${x.w!.measuredRequests} requests after ${x.w!.warmupRequests})`).join('; ')}.`,
     );
   }
-  const lengthened = ws.filter((x) => x.w!.measuredRequests > firstWindow(x.point) && (x.w!.driftLengthenings ?? 0) === 0);
+  // Counted by the run; details written before the counter existed fall back to the window's
+  // length (which cannot tell an interval lengthening from a drift one, so skips the latter).
+  const lengthened = ws.filter((x) =>
+    x.w!.intervalLengthenings !== undefined ? x.w!.intervalLengthenings > 0 : x.w!.measuredRequests > firstWindow(x.point) && (x.w!.driftLengthenings ?? 0) === 0,
+  );
   if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
   const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
   if (slow.length > 0) {

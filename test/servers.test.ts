@@ -281,6 +281,10 @@ describe('server workloads', function () {
     expect(longer.warmupRequests).to.equal(3000);
     expect(longer.measuredRequests).to.be.above(20);
     expect(longer.measuredRequests % 20).to.equal(0);
+    // Every 20 requests past the first window is one counted lengthening.
+    expect(longer.intervalLengthenings).to.be.at.least(1);
+    expect(longer.measuredRequests).to.equal(20 * (1 + longer.intervalLengthenings + longer.driftLengthenings));
+    expect(one.intervalLengthenings).to.equal(0);
     expect(longer.throughputCi95Pct).to.be.at.most(3);
     // A steady run measures one window, exactly as it would with no second allowed.
     const again = run(3000, 8);

@@ -60,7 +60,7 @@ describe('user experiment files', function () {
     const out = computePoint(exp, task('one-window', point, 7));
     const direct = runPoint(config, serverPointOf('apache', point), 7, false, { ...requests, maxWindows: 1 });
     expect(out.rows[0].throughput_rps).to.equal(direct.throughputRps);
-    expect(out.details?.window).to.deep.equal({ warmupRequests: 20, measuredRequests: 60, windows: 1, driftLengthenings: 0, driftPct: direct.windowDriftPct, driftHalfWidthPct: direct.windowDriftHalfWidthPct, steady: direct.steady });
+    expect(out.details?.window).to.deep.equal({ warmupRequests: 20, measuredRequests: 60, windows: 1, driftLengthenings: 0, intervalLengthenings: 0, driftPct: direct.windowDriftPct, driftHalfWidthPct: direct.windowDriftHalfWidthPct, steady: direct.steady });
     // Without the bound the same point may measure longer, never shorter.
     const free = computePoint(loadUserExperiment(file('free.json', { id: 'free' })), task('free', point, 7));
     const w = free.details?.window as { warmupRequests: number; measuredRequests: number };

@@ -190,6 +190,8 @@ export class ClosedLoop {
   private chunks = 1;
   /** Times a window was lengthened because its drift was unclear (`driftUnclear`). */
   driftLengthenings = 0;
+  /** Times a steady window was lengthened because its throughput interval was over 3 %. */
+  intervalLengthenings = 0;
   /** The reported window's trend (`drifting`), once measured. */
   trend: { driftPct: number; halfWidthPct: number } | null = null;
 
@@ -307,6 +309,7 @@ export class ClosedLoop {
           if (ci95Pct(batches) > PRECISION_TARGET_PCT) {
             // Steady but not yet precise: measure longer.
             this.windowLength += o.measured;
+            this.intervalLengthenings++;
             return;
           }
         }

@@ -111,6 +111,8 @@ export interface ServerResult {
   windows: number;
   /** Times a window was lengthened because its drift was unclear (`driftUnclear`). */
   driftLengthenings: number;
+  /** Times a steady window was lengthened because its throughput interval was over 3 %. */
+  intervalLengthenings: number;
   /**
    * The reported window's throughput drift, first batch to last (percent; `trendPct`), and
    * whether it passed as a steady state (`drifting`); null when the window has too few
@@ -149,13 +151,15 @@ export interface WindowDetails {
   windows: number;
   /** Times a window was lengthened because its drift was unclear (`driftUnclear`; 0 when absent). */
   driftLengthenings?: number;
+  /** Times a steady window was lengthened for its interval (absent in older meta.json files). */
+  intervalLengthenings?: number;
   driftPct: number | null;
   driftHalfWidthPct: number | null;
   steady: boolean | null;
 }
 
 export function windowDetails(r: ServerResult): WindowDetails {
-  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftLengthenings: r.driftLengthenings, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
+  return { warmupRequests: r.warmupRequests, measuredRequests: r.measuredRequests, windows: r.windows, driftLengthenings: r.driftLengthenings, intervalLengthenings: r.intervalLengthenings, driftPct: r.windowDriftPct, driftHalfWidthPct: r.windowDriftHalfWidthPct, steady: r.steady };
 }
 
 /** Runs one point: builds the machine and the server, drives it with the clients, measures. */
@@ -230,6 +234,7 @@ export function runServer(config: RunConfig, workload: ServerWorkload, opts: Ser
     measuredRequests: loop.measuredRequests,
     windows: loop.windows,
     driftLengthenings: loop.driftLengthenings,
+    intervalLengthenings: loop.intervalLengthenings,
     windowDriftPct: loop.trend === null ? null : loop.trend.driftPct,
     windowDriftHalfWidthPct: loop.trend === null ? null : loop.trend.halfWidthPct,
     steady: loop.steady,
