@@ -10,7 +10,7 @@ import { CATEGORIES } from '../src/hw/cycle-stack.js';
 import type { Row } from '../src/report/csv.js';
 import { barChartSpec, facetLineChartSpec } from '../src/report/plot.js';
 import { loadReference } from '../src/report/reference.js';
-import { runReplicated, runSize, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
+import { runReplicated, serverPointOf, type ServerPoint, type WorkloadId } from '../src/workloads/server/points.js';
 import { DRIFT_LIMIT_PCT, PRECISION_TARGET_PCT, SLOW_DRIFT_FLOOR_PCT, slowDrift, type LockStats } from '../src/workloads/server/closed-loop.js';
 import { windowDetails, type Mechanism, type ServerResult, type WindowDetails } from '../src/workloads/server/server.js';
 
@@ -55,7 +55,7 @@ function record(ctx: PointContext, r: ServerResult): void {
  * that drifted) or a longer window (a wide interval), and which are reported still
  * drifting or with an interval over 3 % because the run's chunks ran out (`MAX_WINDOWS`).
  */
-function windowLines(details: readonly PointDetails[], where: (p: Point) => string, firstWindow: (p: Point) => number, rows: readonly Row[] = []): string[] {
+function windowLines(details: readonly PointDetails[], where: (p: Point) => string, rows: readonly Row[] = []): string[] {
   const ws = details.map((d) => ({ point: d.point, w: d.window as WindowDetails | undefined })).filter((x) => x.w !== undefined);
   if (ws.length === 0) return [];
   const restarted = ws.filter((x) => x.w!.windows > 1);
@@ -72,11 +72,7 @@ function windowLines(details: readonly PointDetails[], where: (p: Point) => stri
       `Measured longer because a window's drift was unclear (a significant trend of ${SLOW_DRIFT_FLOOR_PCT}–${DRIFT_LIMIT_PCT} %, or one past ${DRIFT_LIMIT_PCT} % within the window's noise): ${slowTested.map((x) => `${where(x.point)} (${x.w!.driftLengthenings} time${x.w!.driftLengthenings === 1 ? '' : 's'}; reported ${x.w!.measuredRequests} requests after ${x.w!.warmupRequests})`).join('; ')}.`,
     );
   }
-  // Counted by the run; details written before the counter existed fall back to the window's
-  // length (which cannot tell an interval lengthening from a drift one, so skips the latter).
-  const lengthened = ws.filter((x) =>
-    x.w!.intervalLengthenings !== undefined ? x.w!.intervalLengthenings > 0 : x.w!.measuredRequests > firstWindow(x.point) && (x.w!.driftLengthenings ?? 0) === 0,
-  );
+  const lengthened = ws.filter((x) => (x.w!.intervalLengthenings ?? 0) > 0);
   if (lengthened.length > 0) out.push(`Lengthened for a ${PRECISION_TARGET_PCT} % interval: ${lengthened.map((x) => `${where(x.point)} (${x.w!.measuredRequests} requests)`).join('; ')}.`);
   const slow = ws.filter((x) => x.w!.steady === true && x.w!.driftPct !== null && x.w!.driftHalfWidthPct != null && slowDrift({ driftPct: x.w!.driftPct, halfWidthPct: x.w!.driftHalfWidthPct }));
   if (slow.length > 0) {
@@ -212,7 +208,7 @@ function throughputFigure(id: 'fig11' | 'fig14', workload: 'apache' | 'mysql'): 
         lines.push(`| ${s.cores} | ${s.concurrency} | ${withCi(s)} (${paper.get(`${s.cores}/${s.concurrency}`) ?? '–'}) | ${f ? withCi(f) : '–'} |`);
       }
       const where = (p: Point) => `${coresLabel(p)}, ${p.concurrency} clients, ${p.mechanism}`;
-      const windows = windowLines(details, where, (p) => runSize(serverPointOf(workload, p), false).measured, rows);
+      const windows = windowLines(details, where, rows);
       if (windows.length > 0) lines.push('', ...windows);
       lines.push('', 'Predicted FlexSC/sync throughput ratio by concurrency:', ...ratioLines(rows, 'throughput_rps'));
       return lines;
@@ -417,7 +413,7 @@ export const fig16: Experiment = {
   },
   summarize(rows: Row[], details: readonly PointDetails[]): string[] {
     const lines = rows.map((r) => `- ${coresLabel(r as Point)}, ${r.entries_per_core} entries: ${Number(r.throughput_rps).toFixed(0)} requests/s`);
-    const windows = windowLines(details, (p) => `${coresLabel(p)}, ${p.entries_per_core} entries`, (p) => runSize(fig16Point(p), false).measured);
+    const windows = windowLines(details, (p) => `${coresLabel(p)}, ${p.entries_per_core} entries`);
     return windows.length > 0 ? [...lines, '', ...windows] : lines;
   },
 };

@@ -151,7 +151,7 @@ export interface WindowDetails {
   windows: number;
   /** Times a window was lengthened because its drift was unclear (`driftUnclear`; 0 when absent). */
   driftLengthenings?: number;
-  /** Times a steady window was lengthened for its interval (absent in older meta.json files). */
+  /** Times a steady window was lengthened because its interval was over 3 % (0 when absent). */
   intervalLengthenings?: number;
   driftPct: number | null;
   driftHalfWidthPct: number | null;
