@@ -15,8 +15,12 @@
  *   left to issue, the active thread goes back to the pool.
  * - **flexsc_wait** (a synchronous syscall, see `flexsc-threads.ts`) puts the caller to
  *   sleep until its core's pages have a done entry. Its waker follows the paper's policy:
- *   the waiter is woken only when all its core's posted calls have been issued and at least
- *   one is done (the others finished or blocked).
+ *   the waiter is woken once all its core's posted calls have been issued and at least
+ *   one is done. On one core this is the paper's rule (the others finished or blocked):
+ *   the last call issued runs on the waiter's own core, which the waiter gets back only
+ *   when that call has finished or blocked. When the calls run on another core, the waiter
+ *   may wake while the last one still runs there (it harvests what is done and, if need
+ *   be, waits again).
  * - **Core specialization.** When flexsc_wait sleeps and submitted entries exist, a syscall
  *   thread is activated on the *first free core of the static list*
  *   (`os.flexsc.syscallCores`): the first listed core without an active syscall thread of
@@ -277,7 +281,7 @@ export class FlexscProcess {
     return this.k.block(t);
   }
 
-  /** The waiter policy: wake the area's waiter once all its calls are issued and one is done. */
+  /** The waiter policy: wake the area's waiter once all its calls are issued and one is done (see the module comment). */
   maybeWakeWaiter(area: EntryArea): void {
     if (area.waiter !== null && area.submitted.length === 0 && area.done.length > 0) {
       const w = area.waiter;
