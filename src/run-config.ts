@@ -41,7 +41,7 @@ type Tree = Record<string, unknown>;
 
 /**
  * Applies one override to a config tree in place. The path must name an existing leaf; the
- * value is parsed as the leaf's type (number, boolean or string). Range and cross-field
+ * value is parsed as the leaf's type (number, boolean, string, or a JSON array for a list). Range and cross-field
  * checks happen when the whole tree is validated.
  */
 export function applyOverride(config: Tree, { path, value }: Override): void {
@@ -68,6 +68,15 @@ export function applyOverride(config: Tree, { path, value }: Override): void {
     node[leaf] = value === 'true';
   } else if (typeof current === 'string') {
     node[leaf] = value;
+  } else if (Array.isArray(current)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed)) throw new InputError(`--set ${path}=${value}: expected a JSON array, e.g. ${path}=[] or ${path}=${JSON.stringify(current.length > 0 ? current : [{}])}`);
+    node[leaf] = parsed;
   } else {
     throw new InputError(`--set ${path}: is a section, not a value; set one of its keys: ${Object.keys(current as Tree).join(', ')}`);
   }

@@ -97,31 +97,47 @@ export class KernelJob {
 
   /**
    * munmap on a multicore: every other CPU whose loaded page tables are the process's gets
-   * an IPI whose handler flushes its TLB; the sender waits for their acknowledgements
-   * (IPI latency plus the handler), charged as kernel lock_wait.
+   * an IPI whose handler flushes its TLB. With `os.ipi.shootdownAcks` 'fixed' (the default)
+   * the sender is charged one IPI flight plus one handler. With 'targets' it spins (kernel
+   * lock_wait) until the last target has run the handler, as Linux 2.6.33's
+   * flush_tlb_others waits for every target to clear its bit: an idle target first wakes
+   * (its idle exit latency), a busy one takes the interrupt at its next step.
    */
   private shootdown(k: Kernel, cpu: Cpu, task: Task): StepResult {
     const ipi = k.config.os.ipi;
-    let targets = 0;
-    for (const other of k.cpus) {
-      if (other === cpu || other.loadedSpace !== task.process.space) continue;
-      targets++;
+    const targets = k.cpus.filter((other) => other !== cpu && other.loadedSpace === task.process.space);
+    if (targets.length === 0) return TIMED;
+    const core = cpu.core;
+    const memory = k.machine.memory;
+    if (ipi.shootdownAcks === 'fixed') {
+      for (const other of targets) {
+        k.ipisSent++;
+        k.at(k.now + ipi.latencyCycles, () =>
+          k.raise(other, { name: 'tlb-shootdown', handler: k.shootdownHandler, instructions: ipi.handlerInstructions, effect: () => memory.flushTlbNonGlobal(other.id) }),
+        );
+      }
+      // Sending, then the acknowledgements: the IPI's flight plus the remote handler (at
+      // the kernel paths' CPI), whatever the targets are doing.
+      core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles + ipi.latencyCycles + ipi.handlerInstructions * k.config.os.scheduler.contextSwitch.baseCpi);
+      return TIMED;
+    }
+    core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles);
+    let left = targets.length;
+    const sent = core.now;
+    for (const other of targets) {
       k.ipisSent++;
-      const memory = k.machine.memory;
-      k.at(k.now + ipi.latencyCycles, () =>
+      k.at(sent + ipi.latencyCycles, () =>
         k.raise(other, {
           name: 'tlb-shootdown',
           handler: k.shootdownHandler,
           instructions: ipi.handlerInstructions,
-          effect: () => memory.flushTlbNonGlobal(other.id),
+          effect: () => {
+            memory.flushTlbNonGlobal(other.id);
+            if (--left === 0) k.grantSpin(task);
+          },
         }),
       );
     }
-    if (targets === 0) return TIMED;
-    const core = cpu.core;
-    // Sending, then waiting for the acknowledgements: the IPI's flight plus the remote
-    // handler (at the kernel paths' CPI).
-    core.charge(KERNEL, CAT.lock_wait, targets * ipi.sendCycles + ipi.latencyCycles + ipi.handlerInstructions * k.config.os.scheduler.contextSwitch.baseCpi);
-    return TIMED;
+    return k.spin(cpu);
   }
 }

@@ -88,6 +88,8 @@ export abstract class Task {
   /** CFS virtual runtime: cycles it has run, adjusted at wake-up and migration. */
   vruntime = 0;
   runs = 0;
+  /** When it last stopped running (-Infinity: never ran; cache-cold everywhere). */
+  lastRanAt = -Infinity;
 
   constructor(
     readonly id: number,
@@ -123,6 +125,10 @@ export class Cpu {
   stepPending = false;
   /** Stopped: nothing to run, no step scheduled. */
   idle = true;
+  /** When it last went idle. */
+  idleSince = 0;
+  /** An idle-balance retry is scheduled (`os.scheduler.migrationCostUs`). */
+  rebalancePending = false;
   /** Spinning on a kernel spinlock: no step scheduled, the wait is charged as lock_wait. */
   spinning = false;
   sliceStart = 0;
@@ -229,6 +235,10 @@ export class Kernel {
   /** CFS: half the scheduling latency, and the wake-up granularity, in cycles. */
   private readonly sleeperCredit: number;
   private readonly wakeupGranularity: number;
+  /** Idle balance pulls only tasks that stopped running at least this many cycles ago. */
+  private readonly migrationCost: number;
+  /** Idle-balance retries that woke an idle CPU. */
+  rebalances = 0;
   private nextTaskId = 1;
   private nextRequestId = 1;
   /** Set to stop the run at the next event. */
@@ -260,6 +270,7 @@ export class Kernel {
     const scale = 1 + Math.log2(opts.config.hw.cores);
     this.sleeperCredit = (os.scheduler.latencyUs * scale * 1000 * opts.config.hw.ghz) / 2;
     this.wakeupGranularity = os.scheduler.wakeupGranularityUs * scale * 1000 * opts.config.hw.ghz;
+    this.migrationCost = os.scheduler.migrationCostUs * 1000 * opts.config.hw.ghz;
   }
 
   get now(): number {
@@ -366,7 +377,7 @@ export class Kernel {
     task.vruntime = Math.max(task.vruntime, cpu.minVruntime - this.sleeperCredit);
     this.enqueue(cpu, task);
     if (cpu.idle) {
-      this.kick(cpu, this.config.os.idle.exitCycles);
+      this.kick(cpu, this.idleExit(cpu));
       return;
     }
     const cur = cpu.current;
@@ -408,7 +419,32 @@ export class Kernel {
   /** Queues an interrupt on `cpu`; an idle CPU wakes to take it. */
   raise(cpu: Cpu, irq: Interrupt): void {
     cpu.irqs.push(irq);
-    if (cpu.idle) this.kick(cpu, this.config.os.idle.exitCycles);
+    if (cpu.idle) this.kick(cpu, this.idleExit(cpu));
+  }
+
+  /** An idle CPU looks for a task to pull again at `time` (if still idle then). */
+  private rebalanceAt(cpu: Cpu, time: number): void {
+    if (cpu.rebalancePending) return;
+    cpu.rebalancePending = true;
+    this.at(time, () => {
+      cpu.rebalancePending = false;
+      if (cpu.idle) {
+        this.rebalances++;
+        this.kick(cpu, this.idleExit(cpu));
+      }
+    });
+  }
+
+  /**
+   * Exit latency of an idle CPU woken now: the shallow state's (`os.idle.exitCycles`), or
+   * that of the deepest of `os.idle.deeper` it has been idle long enough to reach.
+   */
+  private idleExit(cpu: Cpu): number {
+    const idle = this.config.os.idle;
+    let exit = idle.exitCycles;
+    const idleFor = this.now - cpu.idleSince;
+    for (const state of idle.deeper) if (idleFor >= state.afterUs * 1000 * this.config.hw.ghz) exit = Math.max(exit, state.exitCycles);
+    return exit;
   }
 
   /** Wakes an idle CPU: its next step comes after `delay` cycles. */
@@ -484,6 +520,7 @@ export class Kernel {
       task = this.pickNext(cpu);
       if (task === null) {
         cpu.idle = true;
+        cpu.idleSince = core.now;
         cpu.mode = KERNEL;
         cpu.previous = null;
         return;
@@ -545,10 +582,18 @@ export class Kernel {
     cpu.previous = task;
     cpu.current = null;
     task.lastCpu = cpu.id;
+    task.lastRanAt = cpu.core.now;
     if (task.state !== 'ready') task.cpu = null;
   }
 
-  /** Next task for `cpu`: its own run queue, else one pulled from the longest other queue. */
+  /**
+   * Next task for `cpu`: its own run queue, else one pulled from the longest other queue
+   * (idle balance). With `os.scheduler.migrationCostUs` > 0 only a cache-cold task is
+   * pulled — one that stopped running at least that long ago (Linux 2.6.33's `task_hot`
+   * and `sysctl_sched_migration_cost`); if only hot ones wait, the CPU idles and looks again
+   * when the first of them turns cold (standing for the periodic balancer, which moves a hot
+   * task once its attempts have failed).
+   */
   private pickNext(cpu: Cpu): Task | null {
     const q = cpu.runqueue;
     if (q.length > 0) {
@@ -558,13 +603,22 @@ export class Kernel {
       cpu.minVruntime = Math.max(cpu.minVruntime, task.vruntime);
       return task;
     }
+    const now = cpu.core.now;
+    const cost = this.migrationCost;
+    // (Another CPU's clock may be ahead of this one's: with no cost, any unpinned task moves.)
+    const movable = (t: Task): boolean => t.pinned < 0 && (cost === 0 || now - t.lastRanAt >= cost);
     let victim: Cpu | null = null;
+    let firstCold = Infinity;
     for (const other of this.cpus) {
       if (other === cpu) continue;
-      if (other.runqueue.some((t) => t.pinned < 0) && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
+      if (cost > 0) for (const t of other.runqueue) if (t.pinned < 0 && now - t.lastRanAt < cost) firstCold = Math.min(firstCold, t.lastRanAt + cost);
+      if (other.runqueue.some(movable) && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
     }
-    if (victim === null) return null;
-    const i = victim.runqueue.findIndex((t) => t.pinned < 0);
+    if (victim === null) {
+      if (firstCold < Infinity) this.rebalanceAt(cpu, firstCold);
+      return null;
+    }
+    const i = victim.runqueue.findIndex(movable);
     const [task] = victim.runqueue.splice(i, 1);
     // Migrated: its virtual runtime is kept relative to the queues' minimums.
     task.vruntime += cpu.minVruntime - victim.minVruntime;

@@ -20,6 +20,7 @@ export const OsSchema = z.strictObject({
     timesliceUs: z.number().positive().max(1e6),
     latencyUs: z.number().min(0).max(1e7),
     wakeupGranularityUs: z.number().min(0).max(1e7),
+    migrationCostUs: z.number().min(0).max(1e7),
     tickInstructions: count(1e6),
     contextSwitch: z.strictObject({
       instructions: count(1e6),
@@ -29,11 +30,15 @@ export const OsSchema = z.strictObject({
       taskLines: count(64),
     }),
   }),
-  idle: z.strictObject({ exitCycles: z.number().min(0).max(1e8) }),
+  idle: z.strictObject({
+    exitCycles: z.number().min(0).max(1e8),
+    deeper: z.array(z.strictObject({ afterUs: z.number().min(0).max(1e8), exitCycles: z.number().min(0).max(1e9) })).max(8),
+  }),
   ipi: z.strictObject({
     sendCycles: z.number().min(0).max(1e6),
     latencyCycles: z.number().min(0).max(1e8),
     handlerInstructions: count(1e6),
+    shootdownAcks: z.enum(['fixed', 'targets']),
   }),
   flexsc: z.strictObject({
     baseCpi: z.number().positive().max(100),

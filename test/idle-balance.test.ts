@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { KERNEL } from '../src/hw/cache-array.js';
+import type { FootprintSpec } from '../src/model/footprint.js';
+import { Kernel, type Task } from '../src/model/kernel.js';
+import type { Action } from '../src/model/program.js';
+import { NptlThread } from '../src/model/sync-path.js';
+import { WaitChannel } from '../src/model/wait-channel.js';
+import { buildRunConfig } from '../src/run-config.js';
+import { InputError } from '../src/errors.js';
+
+const APP: FootprintSpec = {
+  name: 'app',
+  mode: 'user',
+  baseCpi: 1,
+  mispredictsPerKilo: 0,
+  regions: [{ name: 'code', side: 'code', scope: 'shared', lines: 8, pattern: 'uniform', refsPerKilo: 20 }],
+};
+
+const DEEP = 'os.idle.deeper=[{"afterUs":80,"exitCycles":46000},{"afterUs":800,"exitCycles":460000}]';
+
+/** Cycles from a post to the woken thread running again, on one core idle for `idleCycles`. */
+function wakeLatency(overrides: string[], idleCycles: number): number {
+  const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=1', ...overrides]), seed: 1 });
+  const ch = new WaitChannel<Task>('socket');
+  let resumedAt = -1;
+  function* prog(): Generator<Action> {
+    yield { kind: 'syscall', call: { name: 'read', wait: ch } };
+    resumedAt = k.now;
+  }
+  const proc = k.createProcess('app', APP);
+  k.start(new NptlThread(k, 't', proc, prog(), 0));
+  k.at(idleCycles, () => k.post(ch));
+  k.run();
+  k.checkCycleStacks();
+  return resumedAt - idleCycles;
+}
+
+describe('OS model: idle states (os.idle.deeper)', () => {
+  it('by default every idle CPU wakes after the calibrated exit latency, however long it idled', () => {
+    const short = wakeLatency([], 20_000);
+    const long = wakeLatency([], 5_000_000);
+    expect(short).to.be.at.least(285);
+    expect(Math.abs(long - short)).to.be.lessThan(100);
+  });
+
+  it('a CPU idle past a deeper state\'s residency pays that state\'s exit latency, and only then', () => {
+    const base = wakeLatency([], 20_000);
+    // 20,000 cycles = 8.7 µs at 2.3 GHz: still the shallow state.
+    expect(wakeLatency([DEEP], 20_000)).to.be.closeTo(base, 100);
+    // 400,000 cycles = 174 µs: past 80 µs, not 800 µs.
+    expect(wakeLatency([DEEP], 400_000)).to.be.closeTo(base - 285 + 46_000, 100);
+    // 5,000,000 cycles = 2.2 ms: the deepest.
+    expect(wakeLatency([DEEP], 5_000_000)).to.be.closeTo(base - 285 + 460_000, 100);
+  });
+
+  it('--set takes a JSON array for a list and rejects anything else, naming the key', () => {
+    expect(buildRunConfig('nehalem-2010', [DEEP]).os.idle.deeper).to.deep.equal([
+      { afterUs: 80, exitCycles: 46_000 },
+      { afterUs: 800, exitCycles: 460_000 },
+    ]);
+    expect(() => buildRunConfig('nehalem-2010', ['os.idle.deeper=80:46000'])).to.throw(InputError, /os\.idle\.deeper=80:46000: expected a JSON array/);
+    expect(() => buildRunConfig('nehalem-2010', ['os.idle.deeper=[{"afterUs":80}]'])).to.throw(InputError, /os\.idle\.deeper\.0\.exitCycles/);
+  });
+});
+
+/** Lock-wait cycles of a munmap on core 0 while core 1, which ran the process, idles. */
+function shootdownWait(overrides: string[]): { wait: number; ipis: number } {
+  const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 3 });
+  const proc = k.createProcess('app', APP);
+  function* brief(): Generator<Action> {
+    yield { kind: 'compute', instructions: 1000 };
+  }
+  function* unmapper(): Generator<Action> {
+    // Long enough for core 1 to idle past 80 µs before the munmap.
+    yield { kind: 'compute', instructions: 400_000 };
+    yield { kind: 'syscall', call: { name: 'munmap' } };
+  }
+  const a = new NptlThread(k, 'a', proc, unmapper(), 0);
+  a.pinned = 0;
+  const b = new NptlThread(k, 'b', proc, brief(), 1);
+  b.pinned = 1;
+  k.start(a);
+  k.start(b);
+  k.run();
+  k.checkCycleStacks();
+  return { wait: k.cpus[0].core.stack.get(KERNEL, 'lock_wait'), ipis: k.ipisSent };
+}
+
+describe('OS model: TLB shootdown acknowledgements (os.ipi.shootdownAcks)', () => {
+  it("'fixed' charges one IPI flight and handler; 'targets' waits for the idle target to wake and run it", () => {
+    const fixed = shootdownWait([]);
+    const fixedDeep = shootdownWait([DEEP]);
+    const targets = shootdownWait(['os.ipi.shootdownAcks=targets']);
+    const targetsDeep = shootdownWait(['os.ipi.shootdownAcks=targets', DEEP]);
+    expect(fixed.ipis).to.equal(1);
+    expect(targetsDeep.ipis).to.equal(1);
+    // The fixed charge: send 150 + flight 500 + 100 handler instructions at CPI 0.6.
+    expect(fixed.wait).to.equal(150 + 500 + 60);
+    expect(fixedDeep.wait).to.equal(fixed.wait);
+    // Waiting for the ack: the flight, the target's wake from the shallow state, its handler.
+    expect(targets.wait).to.be.at.least(150 + 500 + 285);
+    expect(targets.wait).to.be.lessThan(10_000);
+    // Core 1 idled for ~170 µs, past the 80 µs state: its exit lies on the sender's wait.
+    expect(targetsDeep.wait).to.be.at.least(150 + 500 + 46_000);
+    expect(targetsDeep.wait).to.be.lessThan(460_000);
+  });
+});
+
+describe('OS model: idle balance and cache-hot tasks (os.scheduler.migrationCostUs)', () => {
+  /** Three CPU-bound threads on two cores; when each ended, and the idle-balance retries. */
+  function run(overrides: string[]): { ends: Record<string, number>; rebalances: number } {
+    const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 4 });
+    const proc = k.createProcess('app', APP);
+    const ends: Record<string, number> = {};
+    function* work(name: string, n: number): Generator<Action> {
+      yield { kind: 'compute', instructions: n };
+      ends[name] = k.now;
+    }
+    // t0 and t2 share core 0: at the end of t0's 3 ms slice (6.9 M cycles) t2 runs and t0
+    // waits, hot, in core 0's queue; t1 ends on core 1 at about 9 M cycles.
+    k.start(new NptlThread(k, 't0', proc, work('t0', 20_000_000), 0));
+    k.start(new NptlThread(k, 't1', proc, work('t1', 9_000_000), 1));
+    k.start(new NptlThread(k, 't2', proc, work('t2', 20_000_000), 0));
+    k.run();
+    k.checkCycleStacks();
+    return { ends, rebalances: k.rebalances };
+  }
+
+  it('with no migration cost an idle CPU pulls a queued task at once; with one it waits until the task is cold', () => {
+    const free = run([]);
+    const hot = run(['os.scheduler.migrationCostUs=2000']);
+    expect(free.rebalances).to.equal(0);
+    expect(hot.rebalances).to.equal(1);
+    // Without the cost core 1 takes t0 when t1 ends; with it, only once t0 has been off a
+    // CPU for 2 ms (4.6 M cycles after ~6.9 M): about 2.5 M cycles later, plus a wake-up.
+    const delay = hot.ends.t0 - free.ends.t0;
+    expect(delay).to.be.greaterThan(2_000_000);
+    expect(delay).to.be.lessThan(3_000_000);
+    expect(hot.ends.t1).to.equal(free.ends.t1);
+  });
+});
