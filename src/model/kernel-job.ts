@@ -109,21 +109,11 @@ export class KernelJob {
     if (targets.length === 0) return TIMED;
     const core = cpu.core;
     const memory = k.machine.memory;
-    if (ipi.shootdownAcks === 'fixed') {
-      for (const other of targets) {
-        k.ipisSent++;
-        k.at(k.now + ipi.latencyCycles, () =>
-          k.raise(other, { name: 'tlb-shootdown', handler: k.shootdownHandler, instructions: ipi.handlerInstructions, effect: () => memory.flushTlbNonGlobal(other.id) }),
-        );
-      }
-      // Sending, then the acknowledgements: the IPI's flight plus the remote handler (at
-      // the kernel paths' CPI), whatever the targets are doing.
-      core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles + ipi.latencyCycles + ipi.handlerInstructions * k.config.os.scheduler.contextSwitch.baseCpi);
-      return TIMED;
-    }
-    core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles);
+    const waits = ipi.shootdownAcks === 'targets';
+    // Waiting for the targets: send first, then spin from the end of the sending.
+    if (waits) core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles);
+    const sent = waits ? core.now : k.now;
     let left = targets.length;
-    const sent = core.now;
     for (const other of targets) {
       k.ipisSent++;
       k.at(sent + ipi.latencyCycles, () =>
@@ -133,11 +123,15 @@ export class KernelJob {
           instructions: ipi.handlerInstructions,
           effect: () => {
             memory.flushTlbNonGlobal(other.id);
-            if (--left === 0) k.grantSpin(task);
+            if (waits && --left === 0) k.grantSpin(task);
           },
         }),
       );
     }
-    return k.spin(cpu);
+    if (waits) return k.spin(cpu);
+    // Fixed: sending, then the acknowledgements — the IPI's flight plus the remote handler
+    // (at the kernel paths' CPI), whatever the targets are doing.
+    core.charge(KERNEL, CAT.lock_wait, targets.length * ipi.sendCycles + ipi.latencyCycles + ipi.handlerInstructions * k.config.os.scheduler.contextSwitch.baseCpi);
+    return TIMED;
   }
 }

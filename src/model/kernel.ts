@@ -237,6 +237,8 @@ export class Kernel {
   private readonly wakeupGranularity: number;
   /** Idle balance pulls only tasks that stopped running at least this many cycles ago. */
   private readonly migrationCost: number;
+  /** `os.idle.deeper` with residencies in cycles. */
+  private readonly deeperIdle: readonly { after: number; exitCycles: number }[];
   /** Idle-balance retries that woke an idle CPU. */
   rebalances = 0;
   private nextTaskId = 1;
@@ -271,6 +273,7 @@ export class Kernel {
     this.sleeperCredit = (os.scheduler.latencyUs * scale * 1000 * opts.config.hw.ghz) / 2;
     this.wakeupGranularity = os.scheduler.wakeupGranularityUs * scale * 1000 * opts.config.hw.ghz;
     this.migrationCost = os.scheduler.migrationCostUs * 1000 * opts.config.hw.ghz;
+    this.deeperIdle = os.idle.deeper.map((d) => ({ after: d.afterUs * 1000 * opts.config.hw.ghz, exitCycles: d.exitCycles }));
   }
 
   get now(): number {
@@ -440,10 +443,9 @@ export class Kernel {
    * that of the deepest of `os.idle.deeper` it has been idle long enough to reach.
    */
   private idleExit(cpu: Cpu): number {
-    const idle = this.config.os.idle;
-    let exit = idle.exitCycles;
+    let exit = this.config.os.idle.exitCycles;
     const idleFor = this.now - cpu.idleSince;
-    for (const state of idle.deeper) if (idleFor >= state.afterUs * 1000 * this.config.hw.ghz) exit = Math.max(exit, state.exitCycles);
+    for (const state of this.deeperIdle) if (idleFor >= state.after) exit = Math.max(exit, state.exitCycles);
     return exit;
   }
 
@@ -611,8 +613,12 @@ export class Kernel {
     let firstCold = Infinity;
     for (const other of this.cpus) {
       if (other === cpu) continue;
-      if (cost > 0) for (const t of other.runqueue) if (t.pinned < 0 && now - t.lastRanAt < cost) firstCold = Math.min(firstCold, t.lastRanAt + cost);
-      if (other.runqueue.some(movable) && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
+      let any = false;
+      for (const t of other.runqueue) {
+        if (movable(t)) any = true;
+        else if (t.pinned < 0) firstCold = Math.min(firstCold, t.lastRanAt + cost);
+      }
+      if (any && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
     }
     if (victim === null) {
       if (firstCold < Infinity) this.rebalanceAt(cpu, firstCold);
