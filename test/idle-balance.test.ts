@@ -35,7 +35,7 @@ function wakeLatency(overrides: string[], idleCycles: number): number {
   return resumedAt - idleCycles;
 }
 
-describe('OS model: idle states (os.idle.deeper)', () => {
+describe('OS model: idle states (os.idle.deeper, os.idle.governor)', () => {
   it('by default every idle CPU wakes after the calibrated exit latency, however long it idled', () => {
     const short = wakeLatency([], 20_000);
     const long = wakeLatency([], 5_000_000);
@@ -51,6 +51,51 @@ describe('OS model: idle states (os.idle.deeper)', () => {
     expect(wakeLatency([DEEP], 400_000)).to.be.closeTo(base - 285 + 46_000, 100);
     // 5,000,000 cycles = 2.2 ms: the deepest.
     expect(wakeLatency([DEEP], 5_000_000)).to.be.closeTo(base - 285 + 460_000, 100);
+  });
+
+  /** Wake latencies on one core whose thread waits, after each wake, `gaps[i]` cycles for a post. */
+  function wakeLatencies(overrides: string[], gaps: number[]): number[] {
+    const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=1', ...overrides]), seed: 1 });
+    const ch = new WaitChannel<Task>('socket');
+    const latencies: number[] = [];
+    let postedAt = -1;
+    const postAfter = (gap: number): void => {
+      postedAt = k.now + gap;
+      k.at(postedAt, () => k.post(ch));
+    };
+    function* prog(): Generator<Action> {
+      for (const gap of gaps) {
+        postAfter(gap);
+        yield { kind: 'syscall', call: { name: 'read', wait: ch } };
+        latencies.push(k.now - postedAt);
+      }
+    }
+    const proc = k.createProcess('app', APP);
+    k.start(new NptlThread(k, 't', proc, prog(), 0));
+    k.run();
+    k.checkCycleStacks();
+    return latencies;
+  }
+
+  it("'menu' picks the state from the CPU's recent idle periods and pays its exit even when woken early", () => {
+    // One idle period of 1 M cycles (435 µs: past C3's 80 µs residency, short of C6's
+    // 800 µs), then twenty of 20,000 cycles (8.7 µs).
+    const gaps = [1_000_000, ...Array<number>(20).fill(20_000)];
+    const ladder = wakeLatencies([DEEP], gaps);
+    const menu = wakeLatencies([DEEP, 'os.idle.governor=menu'], gaps);
+    // The ladder: the long period reached C3, every short one stays shallow.
+    expect(ladder[0]).to.be.at.least(46_000).and.lessThan(460_000);
+    for (const l of ladder.slice(1)) expect(l).to.be.lessThan(10_000);
+    // The menu: the first period follows the boot (no history: the deepest state)...
+    expect(menu[0]).to.be.at.least(460_000);
+    // ...then the 1 M-cycle period makes it expect a long idle, so it enters C3 and pays its
+    // exit on the short periods too, until the running average (decaying by 1/8) falls
+    // below C3's residency (184,000 cycles) after about 13 of them.
+    expect(menu[1]).to.be.at.least(46_000).and.lessThan(460_000);
+    expect(menu[12]).to.be.at.least(46_000);
+    expect(menu[20]).to.be.lessThan(10_000);
+    // Without deeper states the governor changes nothing.
+    expect(wakeLatencies(['os.idle.governor=menu'], gaps)).to.deep.equal(wakeLatencies([], gaps));
   });
 
   it('--set takes a JSON array for a list and rejects anything else, naming the key', () => {

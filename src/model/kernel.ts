@@ -127,6 +127,15 @@ export class Cpu {
   idle = true;
   /** When it last went idle. */
   idleSince = 0;
+  /**
+   * `os.idle.governor=menu`: the CPU's predicted idle period in cycles (a running average
+   * of its past ones; until its first idle period after boot ends, it counts as idle since
+   * boot), and the exit latency of the state it chose when it last went idle.
+   */
+  predictedIdle = Infinity;
+  chosenExit = 0;
+  /** It has gone idle since boot (the boot idle period has no known length). */
+  hasIdled = false;
   /** An idle-balance retry is scheduled (`os.scheduler.migrationCostUs`). */
   rebalancePending = false;
   /** Spinning on a kernel spinlock: no step scheduled, the wait is charged as lock_wait. */
@@ -239,6 +248,7 @@ export class Kernel {
   private readonly migrationCost: number;
   /** `os.idle.deeper` with residencies in cycles. */
   private readonly deeperIdle: readonly { after: number; exitCycles: number }[];
+  private readonly menuGovernor: boolean;
   /** Idle-balance retries that woke an idle CPU. */
   rebalances = 0;
   private nextTaskId = 1;
@@ -274,6 +284,8 @@ export class Kernel {
     this.wakeupGranularity = os.scheduler.wakeupGranularityUs * scale * 1000 * opts.config.hw.ghz;
     this.migrationCost = os.scheduler.migrationCostUs * 1000 * opts.config.hw.ghz;
     this.deeperIdle = os.idle.deeper.map((d) => ({ after: d.afterUs * 1000 * opts.config.hw.ghz, exitCycles: d.exitCycles }));
+    this.menuGovernor = os.idle.governor === 'menu';
+    if (this.menuGovernor) for (const cpu of this.cpus) cpu.chosenExit = this.menuExit(cpu.predictedIdle);
   }
 
   get now(): number {
@@ -443,15 +455,30 @@ export class Kernel {
    * that of the deepest of `os.idle.deeper` it has been idle long enough to reach.
    */
   private idleExit(cpu: Cpu): number {
+    if (this.menuGovernor) return cpu.chosenExit;
     let exit = this.config.os.idle.exitCycles;
     const idleFor = this.now - cpu.idleSince;
     for (const state of this.deeperIdle) if (idleFor >= state.after) exit = Math.max(exit, state.exitCycles);
     return exit;
   }
 
+  /**
+   * `os.idle.governor=menu`: the exit latency of the state a CPU enters when it expects to
+   * stay idle for `predicted` cycles — the deepest whose target residency fits.
+   */
+  private menuExit(predicted: number): number {
+    let exit = this.config.os.idle.exitCycles;
+    for (const state of this.deeperIdle) if (predicted >= state.after) exit = Math.max(exit, state.exitCycles);
+    return exit;
+  }
+
   /** Wakes an idle CPU: its next step comes after `delay` cycles. */
   private kick(cpu: Cpu, delay: number): void {
     cpu.idle = false;
+    if (this.menuGovernor && cpu.hasIdled) {
+      const idleFor = this.now - cpu.idleSince;
+      cpu.predictedIdle = cpu.predictedIdle === Infinity ? idleFor : cpu.predictedIdle + (idleFor - cpu.predictedIdle) / 8;
+    }
     this.scheduleStep(cpu, this.now + delay);
   }
 
@@ -523,6 +550,8 @@ export class Kernel {
       if (task === null) {
         cpu.idle = true;
         cpu.idleSince = core.now;
+        cpu.hasIdled = true;
+        if (this.menuGovernor) cpu.chosenExit = this.menuExit(cpu.predictedIdle);
         cpu.mode = KERNEL;
         cpu.previous = null;
         return;

@@ -33,6 +33,7 @@ export const OsSchema = z.strictObject({
   idle: z.strictObject({
     exitCycles: z.number().min(0).max(1e8),
     deeper: z.array(z.strictObject({ afterUs: z.number().min(0).max(1e8), exitCycles: z.number().min(0).max(1e9) })).max(8),
+    governor: z.enum(['ladder', 'menu']),
   }),
   ipi: z.strictObject({
     sendCycles: z.number().min(0).max(1e6),
