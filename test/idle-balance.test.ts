@@ -184,3 +184,104 @@ describe('OS model: idle balance and cache-hot tasks (os.scheduler.migrationCost
     expect(hot.ends.t1).to.equal(free.ends.t1);
   });
 });
+
+describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.balancer)', () => {
+  const LINUX = ['os.scheduler.balancer=2.6.33', 'os.scheduler.migrationCostUs=500'];
+
+  /**
+   * Three cores: a waker busy on core 0 wakes a task that last ran on core 1, where another
+   * task is busy; core 2 is idle. Returns the core the woken task ran on.
+   */
+  function wokenOn(overrides: string[]): number {
+    const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=3', ...overrides]), seed: 5 });
+    const proc = k.createProcess('app', APP);
+    const ch = new WaitChannel<Task>('socket');
+    let ranOn = -1;
+    // eslint-disable-next-line prefer-const
+    let t: NptlThread;
+    function* sleeper(): Generator<Action> {
+      yield { kind: 'compute', instructions: 1000 };
+      t.pinned = -1;
+      yield { kind: 'syscall', call: { name: 'read', wait: ch } };
+      ranOn = t.cpu!.id;
+    }
+    function* busy(n: number): Generator<Action> {
+      yield { kind: 'compute', instructions: n };
+    }
+    function* waker(): Generator<Action> {
+      yield { kind: 'compute', instructions: 200_000 };
+      k.post(ch);
+      yield { kind: 'compute', instructions: 200_000 };
+    }
+    t = new NptlThread(k, 't', proc, sleeper(), 0);
+    t.pinned = 1;
+    const b = new NptlThread(k, 'b', proc, busy(2_000_000), 1);
+    b.pinned = 1;
+    const w = new NptlThread(k, 'w', proc, waker(), 2);
+    w.pinned = 0;
+    k.start(t);
+    k.start(b);
+    k.start(w);
+    k.run();
+    k.checkCycleStacks();
+    return ranOn;
+  }
+
+  it("'eager' wakes a task on the idle core; '2.6.33' sends it back to its busy previous core (wake_affine)", () => {
+    expect(wokenOn([])).to.equal(2);
+    expect(wokenOn(LINUX)).to.equal(1);
+  });
+
+  /**
+   * Two cores. Core 1 runs a thread that sleeps briefly many times (short idle periods) and,
+   * before it exits, starts a task that last ran on core 0, where another thread is busy.
+   * Returns how long after core 1 ran out of work that task first ran, in cycles.
+   */
+  function pullDelay(overrides: string[]): number {
+    const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 6 });
+    const proc = k.createProcess('app', APP);
+    const ch = new WaitChannel<Task>('socket');
+    let zDone = -1;
+    let yStart = -1;
+    function* late(): Generator<Action> {
+      yStart = k.now;
+      yield { kind: 'compute', instructions: 1000 };
+    }
+    const y = new NptlThread(k, 'y', proc, late(), 0);
+    function* napper(): Generator<Action> {
+      for (let i = 0; i < 40; i++) {
+        k.at(k.now + 20_000, () => k.post(ch));
+        yield { kind: 'syscall', call: { name: 'read', wait: ch } };
+      }
+      // Core 0 is busy and core 1 runs this thread: y queues on core 0 under both rules.
+      k.start(y);
+      zDone = k.now;
+    }
+    function* hog(): Generator<Action> {
+      yield { kind: 'compute', instructions: 20_000_000 };
+    }
+    const z = new NptlThread(k, 'z', proc, napper(), 1);
+    z.pinned = 1;
+    const x = new NptlThread(k, 'x', proc, hog(), 0);
+    x.pinned = 0;
+    k.start(z);
+    k.start(x);
+    k.run();
+    k.checkCycleStacks();
+    expect(zDone).to.be.greaterThan(0);
+    return yStart - zDone;
+  }
+
+  it("a core with short idle periods does not pull when it runs out of work under '2.6.33'; the periodic balancer does", () => {
+    // Eager: core 1 pulls the waiting task as soon as its own thread is gone.
+    expect(pullDelay([])).to.be.lessThan(20_000);
+    // 2.6.33: 20,000-cycle naps bring avg_idle far below the 500 µs migration cost, so no
+    // new-idle pull; the idle core is balanced 1 ms (2.3 M cycles) later.
+    const linux = pullDelay(LINUX);
+    expect(linux).to.be.at.least(2_300_000);
+    expect(linux).to.be.lessThan(2_400_000);
+    // With a 4 ms balance interval (HZ=250) it is not pulled at 1 ms (here core 0's time
+    // slice ends first, and the task runs there).
+    expect(pullDelay([...LINUX, 'os.scheduler.idleBalanceUs=4000'])).to.be.greaterThan(2_400_000);
+  });
+});

@@ -25,7 +25,9 @@
  *   out of work pulls a ready, unpinned task from the longest other run queue (idle balance).
  * - **Wake-up placement**: a task wakes on its previous CPU if that is idle, else on the
  *   first idle CPU after it, else on its previous CPU (Linux's wake-affine idle-sibling
- *   search, simplified). Pinned tasks wake where they are pinned.
+ *   search, simplified). Pinned tasks wake where they are pinned. With
+ *   `os.scheduler.balancer=2.6.33` placement and idle balance follow Linux 2.6.33 instead
+ *   (`placeLinux`, `pickNext`): not work-conserving, a task may wait while a CPU idles.
  * - **Waking an idle CPU** costs no IPI: it waits in mwait on its need-resched flag, so
  *   the waker's write wakes it after `os.idle.exitCycles`.
  * - **Preemption on wake-up** happens only for tasks that ask for it (FlexSC's syscall
@@ -136,6 +138,13 @@ export class Cpu {
   chosenExit = 0;
   /** It has gone idle since boot (the boot idle period has no known length). */
   hasIdled = false;
+  /**
+   * `os.scheduler.balancer=2.6.33`: the running average of this CPU's idle periods (Linux's
+   * `rq->avg_idle`, starting at twice the migration cost), and whether its current wake is
+   * the periodic balancer's (which pulls whatever avg_idle says).
+   */
+  avgIdle = 0;
+  balanceKick = false;
   /** An idle-balance retry is scheduled (`os.scheduler.migrationCostUs`). */
   rebalancePending = false;
   /** Spinning on a kernel spinlock: no step scheduled, the wait is charged as lock_wait. */
@@ -249,6 +258,8 @@ export class Kernel {
   /** `os.idle.deeper` with residencies in cycles. */
   private readonly deeperIdle: readonly { after: number; exitCycles: number }[];
   private readonly menuGovernor: boolean;
+  private readonly linuxBalancer: boolean;
+  private readonly idleBalance: number;
   /** Idle-balance retries that woke an idle CPU. */
   rebalances = 0;
   private nextTaskId = 1;
@@ -285,6 +296,9 @@ export class Kernel {
     this.migrationCost = os.scheduler.migrationCostUs * 1000 * opts.config.hw.ghz;
     this.deeperIdle = os.idle.deeper.map((d) => ({ after: d.afterUs * 1000 * opts.config.hw.ghz, exitCycles: d.exitCycles }));
     this.menuGovernor = os.idle.governor === 'menu';
+    this.linuxBalancer = os.scheduler.balancer === '2.6.33';
+    this.idleBalance = os.scheduler.idleBalanceUs * 1000 * opts.config.hw.ghz;
+    for (const cpu of this.cpus) cpu.avgIdle = 2 * this.migrationCost;
     if (this.menuGovernor) for (const cpu of this.cpus) cpu.chosenExit = this.menuExit(cpu.predictedIdle);
   }
 
@@ -386,7 +400,7 @@ export class Kernel {
   wake(task: Task, from: Cpu | null = null): void {
     if (task.state !== 'blocked') return;
     task.state = 'ready';
-    const cpu = this.cpus[this.placeWakeup(task)];
+    const cpu = this.cpus[this.placeWakeup(task, from ?? this.running, from !== null)];
     const prevCpu = this.cpus[task.lastCpu];
     if (prevCpu !== cpu) task.vruntime += cpu.minVruntime - prevCpu.minVruntime;
     task.vruntime = Math.max(task.vruntime, cpu.minVruntime - this.sleeperCredit);
@@ -407,8 +421,9 @@ export class Kernel {
   /** The CPU whose step is executing (a wake from it needs no IPI to reach itself). */
   private running: Cpu | null = null;
 
-  private placeWakeup(task: Task): number {
+  private placeWakeup(task: Task, waker: Cpu | null, sync: boolean): number {
     if (task.pinned >= 0) return task.pinned;
+    if (this.linuxBalancer) return this.placeLinux(task, waker, sync);
     const n = this.cpus.length;
     const prev = task.lastCpu;
     for (let i = 0; i < n; i++) {
@@ -418,10 +433,55 @@ export class Kernel {
     return prev;
   }
 
+  /** Runnable tasks on `cpu` (the running one and the queued ones): its CFS load. */
+  private load(cpu: Cpu): number {
+    return (cpu.current !== null ? 1 : 0) + cpu.runqueue.length;
+  }
+
+  /**
+   * `os.scheduler.balancer=2.6.33`: Linux 2.6.33's `select_task_rq_fair` for one package of
+   * cores sharing the L3 (the MC domain: SD_WAKE_AFFINE and SD_SHARE_PKG_RESOURCES, no
+   * SD_BALANCE_WAKE, imbalance_pct 125, wake_idx 0, so loads are instantaneous). The
+   * affine target is the previous CPU if it is idle, else the first idle CPU, else the
+   * waker's; `wake_affine` then keeps it only if the waker's CPU is not busier than the
+   * previous one: its load plus the task's, times 100, at most 112 times the previous CPU's
+   * (or the waker's CPU idle, or both loads together at most one task's). A sync wake (the
+   * waker is about to sleep) leaves the waker out of its CPU's load. Otherwise the task
+   * goes back to its previous CPU, busy or not, whatever else is idle.
+   */
+  private placeLinux(task: Task, waker: Cpu | null, sync: boolean): number {
+    const prev = this.cpus[task.lastCpu];
+    const idle = (c: Cpu): boolean => this.load(c) === 0;
+    const w = waker ?? prev;
+    let target = w;
+    if (w === target && idle(prev)) target = prev;
+    else {
+      const first = this.cpus.find(idle);
+      if (first !== undefined) target = first;
+    }
+    if (w === prev) return target.id;
+    const thisLoad = Math.max(0, this.load(w) - (sync ? 1 : 0));
+    const prevLoad = this.load(prev);
+    const balanced = thisLoad === 0 || 100 * (thisLoad + 1) <= 112 * prevLoad;
+    if (balanced || (thisLoad <= prevLoad && thisLoad + prevLoad <= 1)) return target.id;
+    return prev.id;
+  }
+
   private enqueue(cpu: Cpu, task: Task): void {
     task.cpu = cpu;
     task.readySince = this.now;
     cpu.runqueue.push(task);
+    if (this.linuxBalancer && !cpu.idle) this.nohzKick();
+  }
+
+  /**
+   * `os.scheduler.balancer=2.6.33`: a busy CPU with tasks waiting nominates an idle CPU to
+   * balance at its next tick (the nohz idle load balancer), `os.scheduler.idleBalanceUs`
+   * from now.
+   */
+  private nohzKick(): void {
+    const idle = this.cpus.find((c) => c.idle && c.current === null && c.runqueue.length === 0);
+    if (idle !== undefined) this.rebalanceAt(idle, this.now + this.idleBalance);
   }
 
   /** Sends a reschedule IPI to `cpu` (the sender's cost is charged by the caller's path). */
@@ -443,8 +503,11 @@ export class Kernel {
     cpu.rebalancePending = true;
     this.at(time, () => {
       cpu.rebalancePending = false;
+      // (The 2.6.33 balancer runs from the tick: it wakes no CPU when nothing could move.)
+      if (this.linuxBalancer && !this.cpus.some((c) => c.runqueue.some((t) => t.pinned < 0))) return;
       if (cpu.idle) {
         this.rebalances++;
+        cpu.balanceKick = true;
         this.kick(cpu, this.idleExit(cpu));
       }
     });
@@ -475,6 +538,11 @@ export class Kernel {
   /** Wakes an idle CPU: its next step comes after `delay` cycles. */
   private kick(cpu: Cpu, delay: number): void {
     cpu.idle = false;
+    if (this.linuxBalancer && cpu.hasIdled && !cpu.balanceKick) {
+      const idleFor = this.now - cpu.idleSince;
+      const max = 2 * this.migrationCost;
+      cpu.avgIdle = idleFor > max ? max : cpu.avgIdle + (idleFor - cpu.avgIdle) / 8;
+    }
     if (this.menuGovernor && cpu.hasIdled) {
       const idleFor = this.now - cpu.idleSince;
       cpu.predictedIdle = cpu.predictedIdle === Infinity ? idleFor : cpu.predictedIdle + (idleFor - cpu.predictedIdle) / 8;
@@ -636,6 +704,16 @@ export class Kernel {
     }
     const now = cpu.core.now;
     const cost = this.migrationCost;
+    if (this.linuxBalancer) {
+      const periodic = cpu.balanceKick;
+      cpu.balanceKick = false;
+      // Linux 2.6.33's idle_balance: a CPU whose idle periods are short on average does not
+      // pull when it runs out of work; the periodic balancer will.
+      if (!periodic && cpu.avgIdle < cost) {
+        if (this.cpus.some((c) => c.runqueue.length > 0)) this.rebalanceAt(cpu, now + this.idleBalance);
+        return null;
+      }
+    }
     // (Another CPU's clock may be ahead of this one's: with no cost, any unpinned task moves.)
     const movable = (t: Task): boolean => t.pinned < 0 && (cost === 0 || now - t.lastRanAt >= cost);
     let victim: Cpu | null = null;

@@ -21,6 +21,8 @@ export const OsSchema = z.strictObject({
     latencyUs: z.number().min(0).max(1e7),
     wakeupGranularityUs: z.number().min(0).max(1e7),
     migrationCostUs: z.number().min(0).max(1e7),
+    balancer: z.enum(['eager', '2.6.33']),
+    idleBalanceUs: z.number().positive().max(1e7),
     tickInstructions: count(1e6),
     contextSwitch: z.strictObject({
       instructions: count(1e6),
