@@ -272,6 +272,57 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
     return yStart - zDone;
   }
 
+  /**
+   * Two cores: two CPU-bound threads share core 0; core 1 idles. Returns how long the second
+   * waited after its first time slice before it ran again, and on which core.
+   */
+  function afterSlice(overrides: string[]): { waited: number; core: number } {
+    const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 7 });
+    const proc = k.createProcess('app', APP);
+    const log: { at: number; core: number }[] = [];
+    // eslint-disable-next-line prefer-const
+    let y: NptlThread;
+    function* hog(): Generator<Action> {
+      yield { kind: 'compute', instructions: 40_000_000 };
+    }
+    function* chunks(): Generator<Action> {
+      y.pinned = -1;
+      for (let i = 0; i < 400; i++) {
+        log.push({ at: k.now, core: y.cpu!.id });
+        yield { kind: 'compute', instructions: 50_000 };
+      }
+    }
+    const x = new NptlThread(k, 'x', proc, hog(), 0);
+    x.pinned = 0;
+    y = new NptlThread(k, 'y', proc, chunks(), 0);
+    y.pinned = 0;
+    k.start(x);
+    k.start(y);
+    k.run();
+    k.checkCycleStacks();
+    // The largest gap between two chunks is the wait after the first slice.
+    let best = { waited: 0, core: -1 };
+    for (let i = 1; i < log.length; i++) {
+      const gap = log[i].at - log[i - 1].at;
+      if (gap > best.waited) best = { waited: gap, core: log[i].core };
+    }
+    return best;
+  }
+
+  it("the periodic balancer moves a cache-hot task after two failed attempts (cache_nice_tries)", () => {
+    // Migration cost 5 ms, balance every 0.5 ms: the task preempted at the end of its slice
+    // is hot for 5 ms, so the idle core's first two attempts fail and the third (about
+    // 1.5 ms, 3.45 M cycles, after the preemption) takes it — before core 0's other thread
+    // ends its own 3 ms slice.
+    const linux = afterSlice(['os.scheduler.balancer=2.6.33', 'os.scheduler.migrationCostUs=5000', 'os.scheduler.idleBalanceUs=500']);
+    expect(linux.core).to.equal(1);
+    expect(linux.waited).to.be.within(3_300_000, 3_700_000);
+    // The default never looks at an idle core again: the task waits for core 0's next slice.
+    const eager = afterSlice(['os.scheduler.migrationCostUs=5000']);
+    expect(eager.core).to.equal(0);
+    expect(eager.waited).to.be.greaterThan(6_500_000);
+  });
+
   it("a core with short idle periods does not pull when it runs out of work under '2.6.33'; the periodic balancer does", () => {
     // Eager: core 1 pulls the waiting task as soon as its own thread is gone.
     expect(pullDelay([])).to.be.lessThan(20_000);

@@ -145,6 +145,8 @@ export class Cpu {
    */
   avgIdle = 0;
   balanceKick = false;
+  /** Periodic balance attempts in a row that found only cache-hot tasks (`nr_balance_failed`). */
+  balanceFailed = 0;
   /** An idle-balance retry is scheduled (`os.scheduler.migrationCostUs`). */
   rebalancePending = false;
   /** Spinning on a kernel spinlock: no step scheduled, the wait is charged as lock_wait. */
@@ -704,8 +706,9 @@ export class Kernel {
     }
     const now = cpu.core.now;
     const cost = this.migrationCost;
+    let periodic = false;
     if (this.linuxBalancer) {
-      const periodic = cpu.balanceKick;
+      periodic = cpu.balanceKick;
       cpu.balanceKick = false;
       // Linux 2.6.33's idle_balance: a CPU whose idle periods are short on average does not
       // pull when it runs out of work; the periodic balancer will.
@@ -714,8 +717,11 @@ export class Kernel {
         return null;
       }
     }
+    // The periodic balancer moves a cache-hot task too once it has failed more than the MC
+    // domain's cache_nice_tries (1) times (can_migrate_task).
+    const hotToo = periodic && cpu.balanceFailed > 1;
     // (Another CPU's clock may be ahead of this one's: with no cost, any unpinned task moves.)
-    const movable = (t: Task): boolean => t.pinned < 0 && (cost === 0 || now - t.lastRanAt >= cost);
+    const movable = (t: Task): boolean => t.pinned < 0 && (cost === 0 || hotToo || now - t.lastRanAt >= cost);
     let victim: Cpu | null = null;
     let firstCold = Infinity;
     for (const other of this.cpus) {
@@ -728,9 +734,18 @@ export class Kernel {
       if (any && (victim === null || other.runqueue.length > victim.runqueue.length)) victim = other;
     }
     if (victim === null) {
-      if (firstCold < Infinity) this.rebalanceAt(cpu, firstCold);
+      if (firstCold < Infinity) {
+        if (!this.linuxBalancer) this.rebalanceAt(cpu, firstCold);
+        else {
+          // 2.6.33 has no wake-up for a task turning cold: the next periodic balance, which
+          // counts this attempt as failed if it was one.
+          if (periodic) cpu.balanceFailed++;
+          this.rebalanceAt(cpu, now + this.idleBalance);
+        }
+      }
       return null;
     }
+    cpu.balanceFailed = 0;
     const i = victim.runqueue.findIndex(movable);
     const [task] = victim.runqueue.splice(i, 1);
     // Migrated: its virtual runtime is kept relative to the queues' minimums.
