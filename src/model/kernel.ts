@@ -455,12 +455,7 @@ export class Kernel {
     const prev = this.cpus[task.lastCpu];
     const idle = (c: Cpu): boolean => this.load(c) === 0;
     const w = waker ?? prev;
-    let target = w;
-    if (w === target && idle(prev)) target = prev;
-    else {
-      const first = this.cpus.find(idle);
-      if (first !== undefined) target = first;
-    }
+    const target = idle(prev) ? prev : (this.cpus.find(idle) ?? w);
     if (w === prev) return target.id;
     const thisLoad = Math.max(0, this.load(w) - (sync ? 1 : 0));
     const prevLoad = this.load(prev);
