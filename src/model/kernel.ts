@@ -301,7 +301,7 @@ export class Kernel {
     this.linuxBalancer = os.scheduler.balancer === '2.6.33';
     this.idleBalance = os.scheduler.idleBalanceUs * 1000 * opts.config.hw.ghz;
     for (const cpu of this.cpus) cpu.avgIdle = 2 * this.migrationCost;
-    if (this.menuGovernor) for (const cpu of this.cpus) cpu.chosenExit = this.menuExit(cpu.predictedIdle);
+    if (this.menuGovernor) for (const cpu of this.cpus) cpu.chosenExit = this.deepestExit(cpu.predictedIdle);
   }
 
   get now(): number {
@@ -501,7 +501,7 @@ export class Kernel {
     this.at(time, () => {
       cpu.rebalancePending = false;
       // (The 2.6.33 balancer runs from the tick: it wakes no CPU when nothing could move.)
-      if (this.linuxBalancer && !this.cpus.some((c) => c.runqueue.some((t) => t.pinned < 0))) return;
+      if (this.linuxBalancer && !this.unpinnedWaiting()) return;
       if (cpu.idle) {
         this.rebalances++;
         cpu.balanceKick = true;
@@ -511,25 +511,27 @@ export class Kernel {
   }
 
   /**
-   * Exit latency of an idle CPU woken now: the shallow state's (`os.idle.exitCycles`), or
-   * that of the deepest of `os.idle.deeper` it has been idle long enough to reach.
+   * Exit latency of an idle CPU woken now: under the ladder, that of the deepest state it
+   * has been idle long enough to reach; under the menu governor, that of the state it chose.
    */
   private idleExit(cpu: Cpu): number {
-    if (this.menuGovernor) return cpu.chosenExit;
-    let exit = this.config.os.idle.exitCycles;
-    const idleFor = this.now - cpu.idleSince;
-    for (const state of this.deeperIdle) if (idleFor >= state.after) exit = Math.max(exit, state.exitCycles);
-    return exit;
+    return this.menuGovernor ? cpu.chosenExit : this.deepestExit(this.now - cpu.idleSince);
   }
 
   /**
-   * `os.idle.governor=menu`: the exit latency of the state a CPU enters when it expects to
-   * stay idle for `predicted` cycles — the deepest whose target residency fits.
+   * Exit latency of the deepest idle state whose residency `idle` cycles reach: the
+   * shallow state's, or one of `os.idle.deeper`'s. The ladder asks it with the time idle so
+   * far, the menu governor with the idle period it predicts.
    */
-  private menuExit(predicted: number): number {
+  private deepestExit(idle: number): number {
     let exit = this.config.os.idle.exitCycles;
-    for (const state of this.deeperIdle) if (predicted >= state.after) exit = Math.max(exit, state.exitCycles);
+    for (const state of this.deeperIdle) if (idle >= state.after) exit = Math.max(exit, state.exitCycles);
     return exit;
+  }
+
+  /** Some run queue holds a task another CPU could take. */
+  private unpinnedWaiting(): boolean {
+    return this.cpus.some((c) => c.runqueue.some((t) => t.pinned < 0));
   }
 
   /** Wakes an idle CPU: its next step comes after `delay` cycles. */
@@ -616,7 +618,7 @@ export class Kernel {
         cpu.idle = true;
         cpu.idleSince = core.now;
         cpu.hasIdled = true;
-        if (this.menuGovernor) cpu.chosenExit = this.menuExit(cpu.predictedIdle);
+        if (this.menuGovernor) cpu.chosenExit = this.deepestExit(cpu.predictedIdle);
         cpu.mode = KERNEL;
         cpu.previous = null;
         return;
@@ -708,7 +710,7 @@ export class Kernel {
       // Linux 2.6.33's idle_balance: a CPU whose idle periods are short on average does not
       // pull when it runs out of work; the periodic balancer will.
       if (!periodic && cpu.avgIdle < cost) {
-        if (this.cpus.some((c) => c.runqueue.length > 0)) this.rebalanceAt(cpu, now + this.idleBalance);
+        if (this.unpinnedWaiting()) this.rebalanceAt(cpu, now + this.idleBalance);
         return null;
       }
     }
