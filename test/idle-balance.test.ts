@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { KERNEL } from '../src/hw/cache-array.js';
 import type { FootprintSpec } from '../src/model/footprint.js';
-import { Kernel, type Task } from '../src/model/kernel.js';
+import { Kernel, type Process, type Task } from '../src/model/kernel.js';
 import type { Action } from '../src/model/program.js';
 import { NptlThread } from '../src/model/sync-path.js';
 import { WaitChannel } from '../src/model/wait-channel.js';
@@ -17,6 +17,19 @@ const APP: FootprintSpec = {
 };
 
 const DEEP = 'os.idle.deeper=[{"afterUs":80,"exitCycles":46000},{"afterUs":800,"exitCycles":460000}]';
+
+/** A program that computes `n` instructions and exits. */
+function* compute(n: number): Generator<Action> {
+  yield { kind: 'compute', instructions: n };
+}
+
+/** Starts a thread running `program`, pinned to `cpu`. */
+function startPinned(k: Kernel, name: string, proc: Process, program: Generator<Action>, cpu: number): NptlThread {
+  const t = new NptlThread(k, name, proc, program, cpu);
+  t.pinned = cpu;
+  k.start(t);
+  return t;
+}
 
 /** Cycles from a post to the woken thread running again, on one core idle for `idleCycles`. */
 function wakeLatency(overrides: string[], idleCycles: number): number {
@@ -112,20 +125,13 @@ describe('OS model: idle states (os.idle.deeper, os.idle.governor)', () => {
 function shootdownWait(overrides: string[]): { wait: number; ipis: number } {
   const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 3 });
   const proc = k.createProcess('app', APP);
-  function* brief(): Generator<Action> {
-    yield { kind: 'compute', instructions: 1000 };
-  }
   function* unmapper(): Generator<Action> {
     // Long enough for core 1 to idle past 80 µs before the munmap.
     yield { kind: 'compute', instructions: 400_000 };
     yield { kind: 'syscall', call: { name: 'munmap' } };
   }
-  const a = new NptlThread(k, 'a', proc, unmapper(), 0);
-  a.pinned = 0;
-  const b = new NptlThread(k, 'b', proc, brief(), 1);
-  b.pinned = 1;
-  k.start(a);
-  k.start(b);
+  startPinned(k, 'a', proc, unmapper(), 0);
+  startPinned(k, 'b', proc, compute(1000), 1);
   k.run();
   k.checkCycleStacks();
   return { wait: k.cpus[0].core.stack.get(KERNEL, 'lock_wait'), ipis: k.ipisSent };
@@ -197,31 +203,20 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
     const proc = k.createProcess('app', APP);
     const ch = new WaitChannel<Task>('socket');
     let ranOn = -1;
-    // eslint-disable-next-line prefer-const
-    let t: NptlThread;
     function* sleeper(): Generator<Action> {
       yield { kind: 'compute', instructions: 1000 };
       t.pinned = -1;
       yield { kind: 'syscall', call: { name: 'read', wait: ch } };
       ranOn = t.cpu!.id;
     }
-    function* busy(n: number): Generator<Action> {
-      yield { kind: 'compute', instructions: n };
-    }
     function* waker(): Generator<Action> {
       yield { kind: 'compute', instructions: 200_000 };
       k.post(ch);
       yield { kind: 'compute', instructions: 200_000 };
     }
-    t = new NptlThread(k, 't', proc, sleeper(), 0);
-    t.pinned = 1;
-    const b = new NptlThread(k, 'b', proc, busy(2_000_000), 1);
-    b.pinned = 1;
-    const w = new NptlThread(k, 'w', proc, waker(), 2);
-    w.pinned = 0;
-    k.start(t);
-    k.start(b);
-    k.start(w);
+    const t = startPinned(k, 't', proc, sleeper(), 1);
+    startPinned(k, 'b', proc, compute(2_000_000), 1);
+    startPinned(k, 'w', proc, waker(), 0);
     k.run();
     k.checkCycleStacks();
     return ranOn;
@@ -257,15 +252,8 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
       k.start(y);
       zDone = k.now;
     }
-    function* hog(): Generator<Action> {
-      yield { kind: 'compute', instructions: 20_000_000 };
-    }
-    const z = new NptlThread(k, 'z', proc, napper(), 1);
-    z.pinned = 1;
-    const x = new NptlThread(k, 'x', proc, hog(), 0);
-    x.pinned = 0;
-    k.start(z);
-    k.start(x);
+    startPinned(k, 'z', proc, napper(), 1);
+    startPinned(k, 'x', proc, compute(20_000_000), 0);
     k.run();
     k.checkCycleStacks();
     expect(zDone).to.be.greaterThan(0);
@@ -280,11 +268,6 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
     const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 7 });
     const proc = k.createProcess('app', APP);
     const log: { at: number; core: number }[] = [];
-    // eslint-disable-next-line prefer-const
-    let y: NptlThread;
-    function* hog(): Generator<Action> {
-      yield { kind: 'compute', instructions: 40_000_000 };
-    }
     function* chunks(): Generator<Action> {
       y.pinned = -1;
       for (let i = 0; i < 400; i++) {
@@ -292,12 +275,8 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
         yield { kind: 'compute', instructions: 50_000 };
       }
     }
-    const x = new NptlThread(k, 'x', proc, hog(), 0);
-    x.pinned = 0;
-    y = new NptlThread(k, 'y', proc, chunks(), 0);
-    y.pinned = 0;
-    k.start(x);
-    k.start(y);
+    startPinned(k, 'x', proc, compute(40_000_000), 0);
+    const y = startPinned(k, 'y', proc, chunks(), 0);
     k.run();
     k.checkCycleStacks();
     // The largest gap between two chunks is the wait after the first slice.
