@@ -3,6 +3,7 @@ import { KERNEL } from '../src/hw/cache-array.js';
 import type { FootprintSpec } from '../src/model/footprint.js';
 import { Kernel, type Process, type Task } from '../src/model/kernel.js';
 import type { Action } from '../src/model/program.js';
+import { FlexscThreads } from '../src/model/flexsc-threads.js';
 import { NptlThread } from '../src/model/sync-path.js';
 import { WaitChannel } from '../src/model/wait-channel.js';
 import { buildRunConfig } from '../src/run-config.js';
@@ -157,6 +158,9 @@ describe('OS model: TLB shootdown acknowledgements (os.ipi.shootdownAcks)', () =
   });
 });
 
+/** The work-conserving scheduler (a model option; the default is Linux 2.6.33's balancer). */
+const EAGER = ['os.scheduler.balancer=eager'];
+
 describe('OS model: idle balance and cache-hot tasks (os.scheduler.migrationCostUs)', () => {
   /** Three CPU-bound threads on two cores; when each ended, and the idle-balance retries. */
   function run(overrides: string[]): { ends: Record<string, number>; rebalances: number } {
@@ -177,9 +181,9 @@ describe('OS model: idle balance and cache-hot tasks (os.scheduler.migrationCost
     return { ends, rebalances: k.rebalances };
   }
 
-  it('with no migration cost an idle CPU pulls a queued task at once; with one it waits until the task is cold', () => {
-    const free = run([]);
-    const hot = run(['os.scheduler.migrationCostUs=2000']);
+  it("under 'eager', with no migration cost an idle CPU pulls a queued task at once; with one it waits until the task is cold", () => {
+    const free = run([...EAGER, 'os.scheduler.migrationCostUs=0']);
+    const hot = run([...EAGER, 'os.scheduler.migrationCostUs=2000']);
     expect(free.rebalances).to.equal(0);
     expect(hot.rebalances).to.equal(1);
     // Without the cost core 1 takes t0 when t1 ends; with it, only once t0 has been off a
@@ -223,8 +227,10 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
   }
 
   it("'eager' wakes a task on the idle core; '2.6.33' sends it back to its busy previous core (wake_affine)", () => {
-    expect(wokenOn([])).to.equal(2);
+    expect(wokenOn(EAGER)).to.equal(2);
     expect(wokenOn(LINUX)).to.equal(1);
+    // Linux 2.6.33's balancer is the default.
+    expect(wokenOn([])).to.equal(1);
   });
 
   /**
@@ -296,15 +302,41 @@ describe('OS model: Linux 2.6.33 wake placement and idle balance (os.scheduler.b
     const linux = afterSlice(['os.scheduler.balancer=2.6.33', 'os.scheduler.migrationCostUs=5000', 'os.scheduler.idleBalanceUs=500']);
     expect(linux.core).to.equal(1);
     expect(linux.waited).to.be.within(3_300_000, 3_700_000);
-    // The default never looks at an idle core again: the task waits for core 0's next slice.
-    const eager = afterSlice(['os.scheduler.migrationCostUs=5000']);
+    // 'eager' never looks at an idle core again: the task waits for core 0's next slice.
+    const eager = afterSlice([...EAGER, 'os.scheduler.migrationCostUs=5000']);
     expect(eager.core).to.equal(0);
     expect(eager.waited).to.be.greaterThan(6_500_000);
   });
 
+  it('pinned tasks (FlexSC carriers and syscall threads) run the same under both balancers, to the last cycle', () => {
+    // Two cores, one busy carrier and one idle: nothing can move, so the 2.6.33 balancer
+    // must not schedule balances either (a no-op one would run the clock past the work).
+    function flexsc(overrides: string[]) {
+      const k = new Kernel({ config: buildRunConfig('nehalem-2010', ['hw.cores=2', ...overrides]), seed: 3 });
+      function* work(): Generator<Action> {
+        for (let i = 0; i < 40; i++) {
+          yield { kind: 'compute', instructions: 20_000 };
+          yield { kind: 'syscall', call: { name: 'getppid' } };
+        }
+      }
+      const rt = new FlexscThreads(k, k.createProcess('app', APP));
+      rt.spawn('u0', work());
+      rt.spawn('u1', compute(0));
+      rt.spawn('u2', work());
+      k.run();
+      k.checkCycleStacks();
+      return { now: k.now, stacks: k.cpus.map((c) => c.core.stack.toRecord()), rebalances: k.rebalances };
+    }
+    const eager = flexsc(EAGER);
+    const linux = flexsc(LINUX);
+    expect(linux.rebalances).to.equal(0);
+    expect(linux.now).to.equal(eager.now);
+    expect(linux.stacks).to.deep.equal(eager.stacks);
+  });
+
   it("a core with short idle periods does not pull when it runs out of work under '2.6.33'; the periodic balancer does", () => {
     // Eager: core 1 pulls the waiting task as soon as its own thread is gone.
-    expect(pullDelay([])).to.be.lessThan(20_000);
+    expect(pullDelay([...EAGER, 'os.scheduler.migrationCostUs=0'])).to.be.lessThan(20_000);
     // 2.6.33: 20,000-cycle naps bring avg_idle far below the 500 µs migration cost, so no
     // new-idle pull; the idle core is balanced 1 ms (2.3 M cycles) later.
     const linux = pullDelay(LINUX);

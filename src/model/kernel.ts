@@ -474,9 +474,12 @@ export class Kernel {
   /**
    * `os.scheduler.balancer=2.6.33`: a busy CPU with tasks waiting nominates an idle CPU to
    * balance at its next tick (the nohz idle load balancer), `os.scheduler.idleBalanceUs`
-   * from now.
+   * from now — if any waiting task could move (pinned ones, such as FlexSC's carriers and
+   * syscall threads, cannot; a balance for them only would be a no-op event that holds the
+   * CPU's balance slot and runs the clock past the last real work).
    */
   private nohzKick(): void {
+    if (!this.unpinnedWaiting()) return;
     const idle = this.cpus.find((c) => c.idle && c.current === null && c.runqueue.length === 0);
     if (idle !== undefined) this.rebalanceAt(idle, this.now + this.idleBalance);
   }
