@@ -21,13 +21,15 @@
  *   1 + log2 of the number of CPUs). A task in user mode past its time slice is preempted
  *   by the timer interrupt when another task waits. Kernel code is not preempted (Linux
  *   2.6.33 server kernels: no CONFIG_PREEMPT): a preemption waits for the return to user
- *   mode, except for kernel threads, which yield between units of work. A CPU that runs
- *   out of work pulls a ready, unpinned task from the longest other run queue (idle balance).
- * - **Wake-up placement**: a task wakes on its previous CPU if that is idle, else on the
- *   first idle CPU after it, else on its previous CPU (Linux's wake-affine idle-sibling
- *   search, simplified). Pinned tasks wake where they are pinned. With
- *   `os.scheduler.balancer=2.6.33` placement and idle balance follow Linux 2.6.33 instead
- *   (`placeLinux`, `pickNext`): not work-conserving, a task may wait while a CPU idles.
+ *   mode, except for kernel threads, which yield between units of work.
+ * - **Wake-up placement and idle balance** (`os.scheduler.balancer`): by default Linux
+ *   2.6.33's (`placeLinux`, `pickNext`, `nohzKick`): `wake_affine` may send a woken task
+ *   back to its busy previous CPU while another idles, a CPU with short idle periods does
+ *   not pull when it runs out of work, and the periodic balancer moves tasks later; not
+ *   work-conserving. `eager` is work-conserving: a task wakes on its previous CPU if that
+ *   is idle, else on the first idle CPU after it, else on its previous CPU, and a CPU that
+ *   runs out of work pulls a ready, unpinned task from the longest other run queue. Pinned
+ *   tasks wake where they are pinned and are never moved.
  * - **Waking an idle CPU** costs no IPI: it waits in mwait on its need-resched flag, so
  *   the waker's write wakes it after `os.idle.exitCycles`.
  * - **Preemption on wake-up** happens only for tasks that ask for it (FlexSC's syscall
