@@ -476,12 +476,9 @@ export class Kernel {
   /**
    * `os.scheduler.balancer=2.6.33`: a busy CPU with tasks waiting nominates an idle CPU to
    * balance at its next tick (the nohz idle load balancer), `os.scheduler.idleBalanceUs`
-   * from now — if any waiting task could move (pinned ones, such as FlexSC's carriers and
-   * syscall threads, cannot; a balance for them only would be a no-op event that holds the
-   * CPU's balance slot and runs the clock past the last real work).
+   * from now (if any waiting task could move; see `rebalanceAt`).
    */
   private nohzKick(): void {
-    if (!this.unpinnedWaiting()) return;
     const idle = this.cpus.find((c) => c.idle && c.current === null && c.runqueue.length === 0);
     if (idle !== undefined) this.rebalanceAt(idle, this.now + this.idleBalance);
   }
@@ -499,9 +496,15 @@ export class Kernel {
     if (cpu.idle) this.kick(cpu, this.idleExit(cpu));
   }
 
-  /** An idle CPU looks for a task to pull again at `time` (if still idle then). */
+  /**
+   * An idle CPU looks for a task to pull again at `time` (if still idle then). The 2.6.33
+   * balancer schedules no balance while only pinned tasks (FlexSC's carriers and syscall
+   * threads) wait: it would be a no-op event that holds the CPU's balance slot and runs the
+   * clock past the last real work.
+   */
   private rebalanceAt(cpu: Cpu, time: number): void {
     if (cpu.rebalancePending) return;
+    if (this.linuxBalancer && !this.unpinnedWaiting()) return;
     cpu.rebalancePending = true;
     this.at(time, () => {
       cpu.rebalancePending = false;
@@ -542,14 +545,15 @@ export class Kernel {
   /** Wakes an idle CPU: its next step comes after `delay` cycles. */
   private kick(cpu: Cpu, delay: number): void {
     cpu.idle = false;
-    if (this.linuxBalancer && cpu.hasIdled && !cpu.balanceKick) {
+    if (cpu.hasIdled) {
       const idleFor = this.now - cpu.idleSince;
-      const max = 2 * this.migrationCost;
-      cpu.avgIdle = idleFor > max ? max : cpu.avgIdle + (idleFor - cpu.avgIdle) / 8;
-    }
-    if (this.menuGovernor && cpu.hasIdled) {
-      const idleFor = this.now - cpu.idleSince;
-      cpu.predictedIdle = cpu.predictedIdle === Infinity ? idleFor : cpu.predictedIdle + (idleFor - cpu.predictedIdle) / 8;
+      if (this.linuxBalancer && !cpu.balanceKick) {
+        const max = 2 * this.migrationCost;
+        cpu.avgIdle = idleFor > max ? max : cpu.avgIdle + (idleFor - cpu.avgIdle) / 8;
+      }
+      if (this.menuGovernor) {
+        cpu.predictedIdle = cpu.predictedIdle === Infinity ? idleFor : cpu.predictedIdle + (idleFor - cpu.predictedIdle) / 8;
+      }
     }
     this.scheduleStep(cpu, this.now + delay);
   }
@@ -715,7 +719,7 @@ export class Kernel {
       // Linux 2.6.33's idle_balance: a CPU whose idle periods are short on average does not
       // pull when it runs out of work; the periodic balancer will.
       if (!periodic && cpu.avgIdle < cost) {
-        if (this.unpinnedWaiting()) this.rebalanceAt(cpu, now + this.idleBalance);
+        this.rebalanceAt(cpu, now + this.idleBalance);
         return null;
       }
     }
