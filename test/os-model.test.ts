@@ -114,14 +114,14 @@ describe('OS model: locks', () => {
     const m = new SpinWaitMutex<string>('hot');
     m.clock = () => now;
     expect(m.tryLock('a', true)).to.equal(true);
-    // b enters while a holds it: 30 delay rounds of 0 … 5 × 50 iterations, a yield, a last try, a sleep.
+    // b enters while a holds it: 30 delay rounds of 0 … 6 × 50 iterations (ut_rnd_interval(0, 6) includes 6), a yield, a last try, a sleep.
     const draws = [0.0, 0.99, 0.5];
     let d = 0;
     const b = spinWaitEnter(m, 'b', () => draws[d++ % draws.length]);
     const steps: SpinWaitStep[] = [];
     for (let r = b.next(); r.done !== true && r.value.kind !== 'sleep'; r = b.next()) steps.push(r.value);
     expect(steps.length).to.equal(INNODB_SPIN.rounds + 1);
-    expect(steps.slice(0, 3).map((s) => (s.kind === 'delay' ? s.iterations : -1))).to.deep.equal([0, 250, 150]);
+    expect(steps.slice(0, 3).map((s) => (s.kind === 'delay' ? s.iterations : -1))).to.deep.equal([0, 300, 150]);
     expect(steps[INNODB_SPIN.rounds].kind).to.equal('yield');
     expect(m.sleeping).to.equal(1);
     // c sleeps too; d is spinning (not a sleeper) when a unlocks.

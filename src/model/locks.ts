@@ -264,13 +264,17 @@ export class UserSemaphore<W = unknown> extends LockCounters {
 /**
  * How a spin-then-sleep mutex spins before it sleeps: InnoDB's `mutex_spin_wait`
  * (MySQL 5.5, `sync0sync.c`). Up to `rounds` rounds, each a `ut_delay` of a random 0 …
- * `maxDelay` − 1 units of `iterationsPerDelay` iterations of a `pause` loop, with the lock
- * word read between rounds.
+ * `maxDelay` units (both limits included) of `iterationsPerDelay` iterations of a `pause`
+ * loop, with the lock word read between rounds.
  */
 export interface SpinPolicy {
   /** `innodb_sync_spin_loops` (MySQL 5.5 default 30). */
   rounds: number;
-  /** `innodb_spin_wait_delay` (default 6): `ut_rnd_interval(0, 6)` draws 0 … 5. */
+  /**
+   * `innodb_spin_wait_delay` (default 6): each round's delay is `ut_rnd_interval(0, 6)`,
+   * which draws 0 … 6 — `ut0rnd.ic` returns `low + rnd % (high - low + 1)`, both limits
+   * included.
+   */
   maxDelay: number;
   /** `ut_delay(d)` runs `d * 50` iterations of `j += i; pause`. */
   iterationsPerDelay: number;
@@ -379,7 +383,7 @@ export function* spinWaitEnter<W>(m: SpinWaitMutex<W>, who: W, random: () => num
     for (;;) {
       // spin_loop: wait for the word to read free, a bounded number of rounds
       while (m.held && i < rounds) {
-        yield { kind: 'delay', iterations: iterationsPerDelay * Math.floor(random() * maxDelay) };
+        yield { kind: 'delay', iterations: iterationsPerDelay * Math.floor(random() * (maxDelay + 1)) };
         i++;
       }
       if (i === rounds) yield { kind: 'yield' };
