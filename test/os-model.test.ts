@@ -195,6 +195,33 @@ describe('OS model: the synchronous path', () => {
     expect(k.cpus[0].core.stack.idle).to.be.greaterThan(4_000_000);
   });
 
+  it('sched_yield ends in schedule(): it runs a queued task with a smaller vruntime first, and returns at once when none has one', () => {
+    const k = new Kernel({ config: config(['hw.cores=1']), seed: 2 });
+    const log: string[] = [];
+    // a runs first and has run far longer than b when it yields: b (vruntime 0) goes first.
+    function* a(): Generator<Action> {
+      yield { kind: 'compute', instructions: 20_000 };
+      yield { kind: 'syscall', call: { name: 'sched_yield' } };
+      log.push('a after its yield');
+      yield { kind: 'compute', instructions: 1000 };
+    }
+    // b's own yield finds only a queued, which is ahead of it in vruntime: b carries on.
+    function* b(): Generator<Action> {
+      log.push('b runs');
+      yield { kind: 'compute', instructions: 1000 };
+      yield { kind: 'syscall', call: { name: 'sched_yield' } };
+      log.push('b after its yield');
+    }
+    const { threads } = spawnAll(k, 'sync', [a(), b()]);
+    k.run();
+    k.checkCycleStacks();
+    expect(log).to.deep.equal(['b runs', 'b after its yield', 'a after its yield']);
+    expect(threads.map((t) => t.syscalls)).to.deep.equal([1, 1]);
+    // Every kernel entry is left once (a's by sysret when it is switched back in).
+    const s = k.cpus[0].core.stack;
+    expect(s.event(KERNEL, 'mode_switches')).to.equal(s.event(USER, 'mode_switches') + 2);
+  });
+
   it('mmap/munmap and page faults contend on mmap_sem across cores, and munmap shoots down TLBs', () => {
     const k = new Kernel({ config: config(['hw.cores=2']), seed: 5 });
     const prog = function* (): Generator<Action> {

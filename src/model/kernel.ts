@@ -466,6 +466,17 @@ export class Kernel {
     return prev.id;
   }
 
+  /**
+   * Whether a `sched_yield` of `task` on `cpu` switches to another task. Linux 2.6.33's CFS
+   * (`sysctl_sched_compat_yield` off) leaves the caller where it is in the tree, but the
+   * call ends in `schedule()`, which runs the leftmost task: another one whenever a task
+   * queued on this CPU has a smaller vruntime than the caller (a woken sleeper, placed up
+   * to the sleeper credit behind `min_vruntime`, usually has).
+   */
+  yieldsTo(cpu: Cpu, task: Task): boolean {
+    return cpu.runqueue.some((t) => t.vruntime < task.vruntime);
+  }
+
   private enqueue(cpu: Cpu, task: Task): void {
     task.cpu = cpu;
     task.readySince = this.now;

@@ -11,7 +11,7 @@
  * (`SpinWaitMutex`) spins in user mode first, calls `sched_yield` once, and sleeps in a
  * `futex` wait; its unlocker wakes every sleeper with one `futex` call.
  */
-import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, Task } from './kernel.js';
+import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, YIELD, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
 import { MUTEX_FAST_PATH_INSTRUCTIONS, SpinWaitEntry, type SpinWaitMutex, type UserMutex, type UserSemaphore } from './locks.js';
 import type { Program, SyscallRequest } from './program.js';
@@ -20,6 +20,10 @@ import { WaitChannel } from './wait-channel.js';
 export class NptlThread extends Task {
   private job: KernelJob | null = null;
   private jobKind: 'syscall' | 'exception' = 'syscall';
+  /** The running call is `sched_yield` (it ends in `schedule()`). */
+  private jobYields = false;
+  /** How the thread returns to user mode when next switched in: after a `sched_yield`, by sysret. */
+  private resumeKind: 'syscall' | 'exception' = 'exception';
   private computeLeft = 0;
   private readonly calls: SyscallRequest[] = [];
   /** A spin-then-sleep mutex being entered. */
@@ -36,13 +40,22 @@ export class NptlThread extends Task {
   advance(k: Kernel, cpu: Cpu): StepResult {
     if (this.resumeUser) {
       this.resumeUser = false;
-      return k.returnToUser(cpu, 'exception');
+      const kind = this.resumeKind;
+      this.resumeKind = 'exception';
+      return k.returnToUser(cpu, kind);
     }
     for (;;) {
       if (this.job !== null) {
         const r = this.job.advance(k, cpu, this);
         if (r !== JOB_DONE) return r;
         this.job = null;
+        if (this.jobYields && k.yieldsTo(cpu, this)) {
+          // sched_yield's schedule() runs another task; the thread returns to user mode
+          // when it is switched in again.
+          this.resumeUser = true;
+          this.resumeKind = 'syscall';
+          return YIELD;
+        }
         return k.returnToUser(cpu, this.jobKind);
       }
       if (this.computeLeft > 0) {
@@ -54,6 +67,7 @@ export class NptlThread extends Task {
         this.job = new KernelJob(k.syscallSpec(call.name), call, this.placement);
         k.countCall(call.name);
         this.jobKind = 'syscall';
+        this.jobYields = call.name === 'sched_yield';
         this.syscalls++;
         return k.enterKernel(cpu, 'syscall');
       }
@@ -62,7 +76,8 @@ export class NptlThread extends Task {
         if (s === TIMED) return TIMED;
         if (s === 'acquired') this.entering = null;
         // sched_yield (CFS in 2.6.33 keeps the caller where it is in the tree unless
-        // sched_compat_yield is set, so it is just a call), or the sleep in the wait array.
+        // sched_compat_yield is set, but the call ends in schedule(), which runs a queued
+        // task with a smaller vruntime if there is one), or the sleep in the wait array.
         else this.calls.push(s === 'yield' ? { name: 'sched_yield' } : { name: 'futex', wait: this.futex });
         continue;
       }
@@ -126,6 +141,7 @@ export class NptlThread extends Task {
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, this.placement);
           k.countCall('page-fault');
           this.jobKind = 'exception';
+          this.jobYields = false;
           this.faults++;
           return k.enterKernel(cpu, 'exception');
         case 'request':
