@@ -86,7 +86,6 @@ export class KernelJob {
           this.pc++;
           const r = this.request;
           if (r.post !== undefined) k.post(r.post);
-          if (r.postAll !== undefined) for (const c of r.postAll) k.post(c);
           r.onDone?.(k.now);
           continue;
         }

@@ -300,6 +300,8 @@ export class SpinWaitMutex<W = unknown> extends LockCounters {
   private readonly since = new Map<W, number>();
   /** Cache line of the lock word (see `UserMutex.line`). */
   line = -1;
+  /** Times a thread went to sleep on it (after spinning and a last try). */
+  sleeps = 0;
 
   constructor(
     readonly name: string,
@@ -397,6 +399,7 @@ export function* spinWaitEnter<W>(m: SpinWaitMutex<W>, who: W, random: () => num
       m.removeSleeper(who);
       return;
     }
+    m.sleeps++;
     yield { kind: 'sleep' };
   }
 }

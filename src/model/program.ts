@@ -23,8 +23,6 @@ export interface SyscallRequest {
   instructions?: number;
   /** A token is posted here when the kernel work completes (waking a thread that waits on it). */
   post?: WaitChannel<Task>;
-  /** A token is posted to each of these when the kernel work completes (a broadcast wake). */
-  postAll?: readonly WaitChannel<Task>[];
   /** Called when the kernel work completes (e.g. a response leaves for the client). */
   onDone?: (now: number) => void;
 }

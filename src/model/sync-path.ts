@@ -28,6 +28,12 @@ export class NptlThread extends Task {
   private readonly calls: SyscallRequest[] = [];
   /** A spin-then-sleep mutex being entered. */
   private entering: SpinWaitEntry<NptlThread> | null = null;
+  /**
+   * Sleepers of a spin-then-sleep mutex's broadcast still asleep behind this thread: glibc's
+   * `pthread_cond_broadcast` wakes one waiter and requeues the rest on the condition's
+   * mutex, and each woken thread's `pthread_mutex_unlock` of it wakes the next.
+   */
+  private requeued: NptlThread[] = [];
   /** What a futex wait of this thread sleeps on; the unlocker posts to it. */
   readonly futex = new WaitChannel<Task>('futex');
   syscalls = 0;
@@ -71,6 +77,15 @@ export class NptlThread extends Task {
         this.syscalls++;
         return k.enterKernel(cpu, 'syscall');
       }
+      if (this.requeued.length > 0) {
+        // Back from the futex wait of a broadcast: InnoDB's os_event_wait_low unlocks the
+        // event's mutex, which wakes the next requeued sleeper with a futex call.
+        const [next, ...rest] = this.requeued;
+        this.requeued = [];
+        next.requeued = rest;
+        this.calls.push({ name: 'futex', post: next.futex });
+        continue;
+      }
       if (this.entering !== null) {
         const s = k.spinWaitStep(cpu, this, this.entering);
         if (s === TIMED) return TIMED;
@@ -110,8 +125,14 @@ export class NptlThread extends Task {
         }
         case 'unlock': {
           if (a.mutex.kind === 'spin-mutex') {
-            const woken = (a.mutex as SpinWaitMutex<NptlThread>).unlock(this);
-            if (woken.length > 0) this.calls.push({ name: 'futex', postAll: woken.map((t) => t.futex) });
+            // Every sleeper must wake (InnoDB's os_event_set is a pthread_cond_broadcast), but
+            // glibc's broadcast is a FUTEX_CMP_REQUEUE: it wakes the first and requeues the
+            // rest, who then wake one another in turn (see `requeued`).
+            const [first, ...rest] = (a.mutex as SpinWaitMutex<NptlThread>).unlock(this);
+            if (first !== undefined) {
+              first.requeued = rest;
+              this.calls.push({ name: 'futex', post: first.futex });
+            }
             k.mutexFastPath(cpu, this, a.mutex, MUTEX_FAST_PATH_INSTRUCTIONS);
             return TIMED;
           }
