@@ -8,8 +8,10 @@
  * Application locks are futex-based: an uncontended lock or unlock is a short user-mode
  * path on the lock's cache line; a contended lock makes a `futex` wait call, and the
  * unlocker hands the lock over with a `futex` wake call. A spin-then-sleep mutex
- * (`SpinWaitMutex`) spins in user mode first, calls `sched_yield` once, and sleeps in a
- * `futex` wait; its unlocker wakes every sleeper with one `futex` call.
+ * (`SpinWaitMutex`) spins in user mode first, calls `sched_yield` once (which runs
+ * another task first if one waits with a smaller vruntime), and sleeps in a `futex` wait;
+ * its unlocker's broadcast wakes the first sleeper with a `futex` call, and each woken
+ * sleeper wakes the next with another (glibc's requeue).
  */
 import { type Cpu, type Kernel, type Process, type StepResult, EXITED, TIMED, YIELD, Task } from './kernel.js';
 import { JOB_DONE, KernelJob } from './kernel-job.js';
