@@ -22,8 +22,6 @@ import { WaitChannel } from './wait-channel.js';
 export class NptlThread extends Task {
   private job: KernelJob | null = null;
   private jobKind: 'syscall' | 'exception' = 'syscall';
-  /** The running call is `sched_yield` (it ends in `schedule()`). */
-  private jobYields = false;
   /** How the thread returns to user mode when next switched in: after a `sched_yield`, by sysret. */
   private resumeKind: 'syscall' | 'exception' = 'exception';
   private computeLeft = 0;
@@ -33,9 +31,10 @@ export class NptlThread extends Task {
   /**
    * Sleepers of a spin-then-sleep mutex's broadcast still asleep behind this thread: glibc's
    * `pthread_cond_broadcast` wakes one waiter and requeues the rest on the condition's
-   * mutex, and each woken thread's `pthread_mutex_unlock` of it wakes the next.
+   * mutex, and each woken thread's `pthread_mutex_unlock` of it wakes the next. One array
+   * is handed down the chain, each thread taking its head.
    */
-  private requeued: NptlThread[] = [];
+  private requeued: NptlThread[] | null = null;
   /** What a futex wait of this thread sleeps on; the unlocker posts to it. */
   readonly futex = new WaitChannel<Task>('futex');
   syscalls = 0;
@@ -53,11 +52,12 @@ export class NptlThread extends Task {
       return k.returnToUser(cpu, kind);
     }
     for (;;) {
-      if (this.job !== null) {
-        const r = this.job.advance(k, cpu, this);
+      const job = this.job;
+      if (job !== null) {
+        const r = job.advance(k, cpu, this);
         if (r !== JOB_DONE) return r;
         this.job = null;
-        if (this.jobYields && k.yieldsTo(cpu, this)) {
+        if (job.request.name === 'sched_yield' && k.yieldsTo(cpu, this)) {
           // sched_yield's schedule() runs another task; the thread returns to user mode
           // when it is switched in again.
           this.resumeUser = true;
@@ -75,17 +75,19 @@ export class NptlThread extends Task {
         this.job = new KernelJob(k.syscallSpec(call.name), call, this.placement);
         k.countCall(call.name);
         this.jobKind = 'syscall';
-        this.jobYields = call.name === 'sched_yield';
         this.syscalls++;
         return k.enterKernel(cpu, 'syscall');
       }
-      if (this.requeued.length > 0) {
+      const chain = this.requeued;
+      if (chain !== null) {
         // Back from the futex wait of a broadcast: InnoDB's os_event_wait_low unlocks the
         // event's mutex, which wakes the next requeued sleeper with a futex call.
-        const [next, ...rest] = this.requeued;
-        this.requeued = [];
-        next.requeued = rest;
-        this.calls.push({ name: 'futex', post: next.futex });
+        this.requeued = null;
+        const next = chain.shift();
+        if (next !== undefined) {
+          next.requeued = chain;
+          this.calls.push({ name: 'futex', post: next.futex });
+        }
         continue;
       }
       if (this.entering !== null) {
@@ -130,9 +132,10 @@ export class NptlThread extends Task {
             // Every sleeper must wake (InnoDB's os_event_set is a pthread_cond_broadcast), but
             // glibc's broadcast is a FUTEX_CMP_REQUEUE: it wakes the first and requeues the
             // rest, who then wake one another in turn (see `requeued`).
-            const [first, ...rest] = (a.mutex as SpinWaitMutex<NptlThread>).unlock(this);
+            const sleepers = (a.mutex as SpinWaitMutex<NptlThread>).unlock(this);
+            const first = sleepers.shift();
             if (first !== undefined) {
-              first.requeued = rest;
+              first.requeued = sleepers;
               this.calls.push({ name: 'futex', post: first.futex });
             }
             k.mutexFastPath(cpu, this, a.mutex, MUTEX_FAST_PATH_INSTRUCTIONS);
@@ -164,7 +167,6 @@ export class NptlThread extends Task {
           this.job = new KernelJob(k.syscallSpec('page-fault'), { name: 'page-fault' }, this.placement);
           k.countCall('page-fault');
           this.jobKind = 'exception';
-          this.jobYields = false;
           this.faults++;
           return k.enterKernel(cpu, 'exception');
         case 'request':
